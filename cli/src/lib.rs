@@ -1,0 +1,5 @@
+//! The `stackwatch` command's library: replay, its output, and the other
+//! subcommands, callable from tests.
+
+pub mod output;
+pub mod replay;

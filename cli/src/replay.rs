@@ -1,0 +1,219 @@
+//! `stackwatch replay`: the real ingest → analyzer → notifier pipeline over
+//! scenario files, with a simulated clock.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use shared::adapters::clock::SimClock;
+use shared::adapters::memory::{
+    InMemoryDeliveryLog, InMemoryMetricStore, InMemoryQueue, InMemoryStateStore,
+};
+use shared::adapters::scenario::{DEFAULT_PUBLISH_DELAY, Scenario, ScenarioSource};
+use shared::adapters::sink::JsonLinesNotifier;
+use shared::domain::analysis::AnalyzerSettings;
+use shared::domain::detector::Sensitivity;
+use shared::domain::notification::NotificationFilter;
+use shared::domain::stack::StackSelection;
+use shared::domain::time::{DAY, Timestamp};
+use shared::messages::InsightDto;
+
+/// How a replay runs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Seconds of each file treated as history: backfilled at the simulated
+    /// deployment, as a real deployment backfills CloudWatch history.
+    pub history_secs: Option<i64>,
+    /// Detector sensitivity.
+    pub sensitivity: Sensitivity,
+    /// Seconds between ticks.
+    pub schedule_secs: i64,
+    /// Where to write every notification sent, as JSON lines.
+    pub notifications: Option<PathBuf>,
+    /// Which notifications are sent.
+    pub filter: NotificationFilter,
+    /// Print progress on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            history_secs: None,
+            sensitivity: Sensitivity::default(),
+            schedule_secs: 300,
+            notifications: None,
+            filter: NotificationFilter::default(),
+            progress: false,
+        }
+    }
+}
+
+/// What a replay produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Every insight opened, as it was at the end, in the order opened.
+    pub insights: Vec<InsightDto>,
+    /// Notifications sent.
+    pub sent: usize,
+    /// Points in the scenarios.
+    pub points: usize,
+    /// Points judged by the analyzer (history included).
+    pub judged: u64,
+    /// Ticks simulated.
+    pub ticks: u64,
+    /// The simulated deployment time.
+    pub deployed_at: Option<Timestamp>,
+}
+
+/// The default history: two days, or two thirds of a shorter file.
+pub fn default_history(span_secs: i64) -> i64 {
+    if span_secs >= 3 * DAY {
+        2 * DAY
+    } else {
+        span_secs * 2 / 3
+    }
+}
+
+/// Replays scenarios through ingest, analyzer and notifier.
+///
+/// The simulated deployment happens `history` after the first point: the
+/// first tick backfills everything before it (a warm start), then ticks
+/// follow every `schedule_secs` until the last point is published.
+///
+/// # Errors
+///
+/// When two scenarios name the same stack, or a stage of the pipeline fails.
+pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome> {
+    let mut stacks: HashMap<&str, &str> = HashMap::new();
+    for s in &scenarios {
+        if let Some(other) = stacks.insert(&s.stack, &s.file) {
+            bail!(
+                "{} and {} both describe stack {:?}; replay them separately",
+                other,
+                s.file,
+                s.stack
+            );
+        }
+    }
+    let mut outcome = Outcome {
+        points: scenarios.iter().map(Scenario::points).sum(),
+        ..Outcome::default()
+    };
+    let spans: Vec<(Timestamp, Timestamp, i64)> = scenarios
+        .iter()
+        .filter_map(|s| s.span().map(|(a, b)| (a, b, s.max_period())))
+        .collect();
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.0).min(),
+        spans.iter().map(|s| s.1).max(),
+    ) else {
+        // No points at all: nothing to replay, nothing found.
+        return Ok(outcome);
+    };
+    let max_period = spans.iter().map(|s| s.2).max().unwrap_or(60);
+    let history = options
+        .history_secs
+        .unwrap_or_else(|| default_history(last.since(first)));
+    let schedule = options.schedule_secs;
+    let deployed = first.add(history).ceil(schedule);
+    // The last point is published at last + period + delay. Ticks stop at
+    // the last one that sees no time beyond the file: after its end the
+    // file knows nothing, which is not the same as "no samples".
+    let stop = last.add(max_period + DEFAULT_PUBLISH_DELAY).floor(schedule);
+    outcome.deployed_at = Some(deployed);
+
+    let clock = SimClock::at(deployed);
+    let source = ScenarioSource::new(scenarios, clock.clone(), DEFAULT_PUBLISH_DELAY);
+    let ingest_settings = ingest::handler::Settings {
+        selection: StackSelection::All,
+        schedule_secs: schedule,
+        // Backfill exactly from the first point: before it the file knows
+        // nothing, which is not the same as "no samples".
+        warm_start_secs: deployed.since(first.floor(max_period)),
+        ..ingest::handler::Settings::default()
+    };
+    let store = InMemoryMetricStore::default();
+    let state = InMemoryStateStore::new();
+    let queue = InMemoryQueue::new();
+    let ingest_deps = ingest::handler::Deps {
+        catalog: &source,
+        source: &source,
+        store: &store,
+        state: &state,
+        queue: &queue,
+        clock: clock.clone(),
+        settings: ingest_settings,
+    };
+    let analyzer_deps = analyzer::handler::Deps {
+        store: &store,
+        state: &state,
+        clock: clock.clone(),
+        settings: AnalyzerSettings {
+            sensitivity: options.sensitivity,
+            ..AnalyzerSettings::default()
+        },
+    };
+    let sink: Box<dyn Write + Send> = match &options.notifications {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(std::io::sink()),
+    };
+    let notifier_deps = notifier::handler::Deps {
+        notifier: JsonLinesNotifier::new(sink),
+        log: InMemoryDeliveryLog::new(),
+        filter: options.filter.clone(),
+    };
+
+    let mut order: Vec<String> = Vec::new();
+    let mut latest: HashMap<String, InsightDto> = HashMap::new();
+    let total_ticks = ((stop.since(deployed)) / schedule + 1).max(1) as u64;
+    let mut next_progress = 0u64;
+    let mut t = deployed;
+    while t <= stop {
+        clock.set(t);
+        let report = ingest::handler::handle(&ingest_deps, &ingest::handler::Request::Scheduled)
+            .await
+            .with_context(|| format!("ingest at {t}"))?;
+        if let Some((stack, why)) = report.failures.first() {
+            bail!("ingest of stack {stack} at {t} failed: {why}");
+        }
+        for (stack, _) in queue.drain() {
+            let r =
+                analyzer::handler::handle(&analyzer_deps, &analyzer::handler::Request { stack })
+                    .await
+                    .with_context(|| format!("analysis at {t}"))?;
+            outcome.judged += r.points;
+        }
+        let batch = state.drain_outbox();
+        for n in &batch {
+            if !latest.contains_key(&n.insight.id) {
+                order.push(n.insight.id.clone());
+            }
+            latest.insert(n.insight.id.clone(), n.insight.clone());
+        }
+        let delivered = notifier::handler::handle(&notifier_deps, &batch).await;
+        outcome.sent += delivered.sent;
+        if let Some((id, why)) = delivered.failures.first() {
+            bail!("sending notification {id} failed: {why}");
+        }
+        outcome.ticks += 1;
+        if options.progress && outcome.ticks >= next_progress {
+            progress(outcome.ticks, total_ticks, t, order.len());
+            next_progress += (total_ticks / 20).max(1);
+        }
+        t = t.add(schedule);
+    }
+    outcome.insights = order
+        .into_iter()
+        .filter_map(|id| latest.remove(&id))
+        .collect();
+    Ok(outcome)
+}
+
+#[allow(clippy::print_stderr)]
+fn progress(tick: u64, total: u64, t: Timestamp, insights: usize) {
+    eprintln!("replay: tick {tick}/{total} at {t}, {insights} insight(s) so far");
+}

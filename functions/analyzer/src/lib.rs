@@ -1,0 +1,4 @@
+//! The analyzer function: judges a stack's new points against their
+//! baselines and opens, updates and closes its insights.
+
+pub mod handler;

@@ -1,0 +1,4 @@
+//! The notifier function: sends one message per insight change, filtered
+//! by severity and type, never twice.
+
+pub mod handler;

@@ -1,0 +1,7 @@
+//! Adapters: implementations of the ports. Only these modules know about
+//! files, clocks and (later) AWS.
+
+pub mod clock;
+pub mod memory;
+pub mod scenario;
+pub mod sink;

@@ -1,0 +1,218 @@
+//! The analyzer's core: judge the new points of every metric of a stack
+//! against their baselines and turn the resulting anomalies into insight
+//! changes. Pure: the caller loads the state and windows, passes `now`, and
+//! stores what comes back.
+
+use std::collections::BTreeMap;
+
+use super::catalog::{ValueKind, WatchedMetric};
+use super::detector::{Baseline, EpisodeChange, Sensitivity, SignalTraits};
+use super::insight::{InsightChange, SignalEvent, StackInsights};
+use super::inventory::{StackInventory, TrackedMetric};
+use super::metric::MetricKey;
+use super::resource::ConfigValue;
+use super::time::{TimeRange, Timestamp};
+use super::window::{MetricWindow, Observation};
+
+/// Settings of the analyzer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnalyzerSettings {
+    /// How eager the detector is.
+    pub sensitivity: Sensitivity,
+    /// Seconds after a period's end before it is judged, on top of the
+    /// publication lag that ingest already leaves out of its coverage.
+    pub settle_secs: i64,
+    /// Seconds without any sample after which an anomaly of a metric that
+    /// stopped reporting (a latency with no more requests) is over.
+    pub quiet_secs: i64,
+}
+
+impl Default for AnalyzerSettings {
+    fn default() -> Self {
+        Self {
+            sensitivity: Sensitivity::default(),
+            settle_secs: 0,
+            quiet_secs: 15 * 60,
+        }
+    }
+}
+
+/// The analyzer's state for one stack: a baseline per metric and the insight
+/// lifecycle.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackState {
+    /// Baselines by metric.
+    pub baselines: BTreeMap<MetricKey, Baseline>,
+    /// Open insight and pending anomalies.
+    pub insights: StackInsights,
+}
+
+/// What one analysis did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Analysis {
+    /// Insight changes, in order.
+    pub changes: Vec<InsightChange>,
+    /// Points judged (history included).
+    pub points: u64,
+    /// Metrics whose baseline changed.
+    pub touched: Vec<MetricKey>,
+}
+
+/// The detector's view of a watched metric: its spec, with limits that
+/// depend on configuration (a queue's age only matters beyond its
+/// visibility timeout: up to it, a message is merely waiting for a retry).
+pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue>) -> SignalTraits {
+    let spec = metric.spec;
+    let mut min_change = spec.min_change;
+    if spec.name == "ApproximateAgeOfOldestMessage" {
+        let visibility = configs
+            .get(&metric.resource.physical_id)
+            .and_then(|c| c.at(&["Attributes", "VisibilityTimeout"]).as_f64())
+            .unwrap_or(30.0);
+        min_change = min_change.max(visibility + 60.0);
+    }
+    SignalTraits {
+        kind: spec.kind,
+        watch: spec.watch,
+        min_change,
+        min_ratio: spec.min_ratio,
+        period: i64::from(metric.key.period()),
+    }
+}
+
+/// The earliest time the analysis of this stack needs windows from.
+pub fn needed_from(state: &StackState, inventory: &StackInventory) -> Option<Timestamp> {
+    inventory
+        .metrics
+        .iter()
+        .filter(|m| m.fetched_until.is_some())
+        .map(
+            |m| match state.baselines.get(&m.watched.key).and_then(Baseline::next) {
+                Some(t) => t,
+                None => Timestamp::from_secs(i64::MIN / 2),
+            },
+        )
+        .min()
+}
+
+/// Judges every new, settled point of the stack's metrics and applies the
+/// resulting anomaly changes to its insights.
+///
+/// A point is settled once `settle_secs` have passed since its period ended.
+/// Points before a metric's `live_from` teach its baseline without opening
+/// insights. Running it twice with the same windows changes nothing the
+/// second time.
+pub fn analyze(
+    state: &mut StackState,
+    inventory: &StackInventory,
+    windows: &BTreeMap<MetricKey, MetricWindow>,
+    now: Timestamp,
+    settings: &AnalyzerSettings,
+) -> Analysis {
+    let settled = now.add(-settings.settle_secs);
+    let mut analysis = Analysis::default();
+    let mut events: Vec<(Timestamp, usize, SignalEvent<'_>)> = Vec::new();
+    for (index, tracked) in inventory.metrics.iter().enumerate() {
+        let Some(window) = windows.get(&tracked.watched.key) else {
+            continue;
+        };
+        let judged = judge_metric(
+            state,
+            tracked,
+            window,
+            &inventory.configs,
+            settled,
+            settings,
+            &mut |t, change| {
+                events.push((
+                    t,
+                    index,
+                    SignalEvent {
+                        metric: &tracked.watched,
+                        change,
+                    },
+                ));
+            },
+        );
+        if judged > 0 {
+            analysis.points += judged;
+            analysis.touched.push(tracked.watched.key.clone());
+        }
+    }
+    // Anomalies of metrics that stopped reporting end after a quiet spell.
+    for (index, tracked) in inventory.metrics.iter().enumerate() {
+        let period = i64::from(tracked.watched.key.period());
+        if let Some(b) = state.baselines.get_mut(&tracked.watched.key)
+            && let Some((ep, end)) = b.expire(settled, settings.quiet_secs, period)
+        {
+            events.push((
+                settled,
+                index,
+                SignalEvent {
+                    metric: &tracked.watched,
+                    change: EpisodeChange::Ended(ep, end),
+                },
+            ));
+            if !analysis.touched.contains(&tracked.watched.key) {
+                analysis.touched.push(tracked.watched.key.clone());
+            }
+        }
+    }
+    events.sort_by_key(|(t, i, _)| (*t, *i));
+    let ordered: Vec<SignalEvent<'_>> = events.into_iter().map(|(_, _, e)| e).collect();
+    analysis.changes =
+        state
+            .insights
+            .apply(&inventory.stack, &ordered, &inventory.events, now, settled);
+    analysis
+}
+
+fn judge_metric(
+    state: &mut StackState,
+    tracked: &TrackedMetric,
+    window: &MetricWindow,
+    configs: &BTreeMap<String, ConfigValue>,
+    settled: Timestamp,
+    settings: &AnalyzerSettings,
+    emit: &mut impl FnMut(Timestamp, EpisodeChange),
+) -> u64 {
+    let key = &tracked.watched.key;
+    let period = i64::from(key.period());
+    let traits = traits_for(&tracked.watched, configs);
+    let baseline = state.baselines.entry(key.clone()).or_default();
+    let from = match baseline.next() {
+        Some(t) => t,
+        None => match window.coverage().first() {
+            Some(r) => r.start,
+            None => return 0,
+        },
+    };
+    // Only whole periods that ended at least `settle` ago, and only as far
+    // as the fetched coverage reaches without a gap.
+    // A gap in the coverage (ingest was down) is skipped: nothing is known
+    // of it, so nothing is judged.
+    let Some(stretch) = window.coverage().iter().find(|r| r.end > from) else {
+        return 0;
+    };
+    let from = from.max(stretch.start.ceil(period));
+    let until = settled.floor(period).min(stretch.end.floor(period));
+    if until <= from {
+        return 0;
+    }
+    let mut judged = 0;
+    for (t, obs) in window.observations(TimeRange::new(from, until), period) {
+        let value = match obs {
+            Observation::Value(v) => v,
+            Observation::NoSamples if traits.kind == ValueKind::Count => 0.0,
+            Observation::NoSamples => continue,
+        };
+        if let Some((_, change)) = baseline.observe(t, value, &traits, &settings.sensitivity) {
+            judged += 1;
+            if t >= tracked.live_from && change != EpisodeChange::None {
+                emit(t, change);
+            }
+        }
+    }
+    baseline.advance(until);
+    judged
+}

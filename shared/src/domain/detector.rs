@@ -1,0 +1,760 @@
+//! Baselines and the detector.
+//!
+//! Each watched signal has a [`Baseline`]: a daily profile of 288 five-minute
+//! slots learned in a transformed space (logarithmic for counts, latencies and
+//! gauges, so that "twice as many" means the same at night and at noon), a
+//! short-term level that follows the day's drift (a quiet Sunday, a slow
+//! ramp), and a robust spread. [`Baseline::observe`] judges one point against
+//! it and, only when the point is judged normal, learns from it: anomalous
+//! points and points inside an ongoing anomaly never teach the baseline, so a
+//! repeated incident is still an incident the third time.
+//!
+//! A single abnormal point is not an anomaly: a blip is common and harmless.
+//! An anomaly starts when abnormal points persist (two in a row, or three of
+//! the last five), and ends when the signal has been normal for a while.
+//! The state is bounded: a few kilobytes per signal whatever the history.
+
+use super::catalog::{Direction, ValueKind, Watch};
+use super::time::{DAY, Timestamp};
+
+/// Slots in the daily profile.
+pub const SLOTS: usize = 288;
+/// Seconds per slot of the daily profile.
+pub const SLOT_SECS: i64 = DAY / SLOTS as i64;
+
+/// How eager the detector is. Higher sensitivity finds smaller changes and
+/// reports more; the default suits production stacks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sensitivity {
+    /// Robust z-score from which a point is abnormal.
+    pub z_threshold: f64,
+    /// Multiplier on the catalog's smallest change that matters.
+    pub change_factor: f64,
+}
+
+impl Sensitivity {
+    /// Fewer, surer insights.
+    pub const LOW: Sensitivity = Sensitivity {
+        z_threshold: 6.0,
+        change_factor: 2.0,
+    };
+    /// The default.
+    pub const MEDIUM: Sensitivity = Sensitivity {
+        z_threshold: 4.5,
+        change_factor: 1.0,
+    };
+    /// More, smaller insights.
+    pub const HIGH: Sensitivity = Sensitivity {
+        z_threshold: 3.5,
+        change_factor: 0.5,
+    };
+
+    /// `low`, `medium` or `high`.
+    pub fn parse(text: &str) -> Option<Sensitivity> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Self::LOW),
+            "medium" => Some(Self::MEDIUM),
+            "high" => Some(Self::HIGH),
+            _ => None,
+        }
+    }
+}
+
+impl Default for Sensitivity {
+    fn default() -> Self {
+        Self::MEDIUM
+    }
+}
+
+/// What the detector needs to know about a signal besides its values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SignalTraits {
+    /// How values behave (noise model, transform).
+    pub kind: ValueKind,
+    /// Which changes are bad; changes the other way are ignored.
+    pub watch: Watch,
+    /// Smallest absolute change that matters, in the metric's unit.
+    pub min_change: f64,
+    /// Smallest relative change that matters.
+    pub min_ratio: f64,
+    /// Period of the points in seconds.
+    pub period: i64,
+}
+
+/// The judgement of one point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Verdict {
+    /// Too little history to judge; the point was learned.
+    InsufficientHistory,
+    /// Normal; `expected` is the baseline's value.
+    Normal {
+        /// The baseline's expected value.
+        expected: f64,
+    },
+    /// Abnormal in a bad direction.
+    Abnormal {
+        /// Which way.
+        direction: Direction,
+        /// The baseline's expected value.
+        expected: f64,
+        /// Robust z-score (signed).
+        score: f64,
+    },
+}
+
+/// An anomaly of one signal: a stretch of persistently abnormal points.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Episode {
+    /// Which way the signal moved.
+    pub direction: Direction,
+    /// Start of the first abnormal period.
+    pub start: Timestamp,
+    /// Start of the last abnormal period.
+    pub last_abnormal: Timestamp,
+    /// Abnormal points so far.
+    pub points: u32,
+    /// Sum of observed values over abnormal points.
+    pub observed_sum: f64,
+    /// Sum of expected values over abnormal points.
+    pub expected_sum: f64,
+    /// Largest observed value (smallest for a decrease).
+    pub peak: f64,
+    /// Largest absolute z-score.
+    pub peak_score: f64,
+}
+
+impl Episode {
+    /// Mean observed value over the abnormal points.
+    pub fn observed(&self) -> f64 {
+        self.observed_sum / f64::from(self.points.max(1))
+    }
+
+    /// Mean expected value over the abnormal points.
+    pub fn expected(&self) -> f64 {
+        self.expected_sum / f64::from(self.points.max(1))
+    }
+}
+
+/// What happened to a signal's anomaly as a point was judged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum EpisodeChange {
+    /// Nothing changed.
+    None,
+    /// An anomaly started (its first points are already in it).
+    Started(Episode),
+    /// The ongoing anomaly took another abnormal point.
+    Extended(Episode),
+    /// The anomaly ended; its end is the end of its last abnormal period.
+    Ended(Episode, Timestamp),
+}
+
+/// One slot of the daily profile.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Slot {
+    /// Typical transformed value.
+    pub loc: f32,
+    /// Typical absolute deviation from `loc`.
+    pub dev: f32,
+    /// Points learned (saturates).
+    pub n: u16,
+}
+
+/// Points that must be abnormal in a row to start an anomaly.
+const OPEN_RUN: u32 = 2;
+/// Or: abnormal points among the last [`OPEN_WINDOW`].
+const OPEN_OF_WINDOW: u32 = 3;
+/// The window for [`OPEN_OF_WINDOW`].
+const OPEN_WINDOW: u32 = 5;
+/// Normal periods after the last abnormal one that end an anomaly.
+const CLOSE_AFTER: i64 = 5;
+/// Learning rate floor of a slot (memory of about ten points, two days).
+const SLOT_RATE: f32 = 0.1;
+/// Learning rate of the short-term level (memory of about half an hour).
+const LEVEL_RATE: f32 = 1.0 / 30.0;
+/// Learning rate of the global spread.
+const NOISE_RATE: f32 = 1.0 / 200.0;
+/// Smallest model spread in the transformed space (5%).
+const MODEL_FLOOR: f64 = 0.05;
+/// Points a slot learns plainly, before robust steps start.
+const YOUNG: u16 = 8;
+/// Pseudo-count that shrinks a young slot's spread towards the global one.
+const SHRINK: f32 = 5.0;
+/// History needed before judging: one full daily cycle.
+const WARMUP: i64 = DAY;
+/// An anomaly that lasts this long becomes the new normal.
+const ADAPT_AFTER: i64 = 6 * 3_600;
+
+/// The learned state of one signal, with its ongoing anomaly if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Baseline {
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) level: f32,
+    pub(crate) noise: f32,
+    pub(crate) learned: u32,
+    pub(crate) first: Option<Timestamp>,
+    /// Bit i set: the point i periods ago was abnormal upwards.
+    pub(crate) up_bits: u8,
+    /// Same, downwards.
+    pub(crate) down_bits: u8,
+    pub(crate) episode: Option<Episode>,
+    /// Start of the last period judged (for persistence across gaps).
+    pub(crate) last_judged: Option<Timestamp>,
+    /// Nothing before this time is judged again.
+    pub(crate) next: Option<Timestamp>,
+}
+
+impl Default for Baseline {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Baseline {
+    /// A baseline that knows nothing yet.
+    pub fn new() -> Self {
+        Self {
+            slots: vec![Slot::default(); SLOTS],
+            level: 0.0,
+            noise: 0.0,
+            learned: 0,
+            first: None,
+            up_bits: 0,
+            down_bits: 0,
+            episode: None,
+            last_judged: None,
+            next: None,
+        }
+    }
+
+    /// The ongoing anomaly, if any.
+    pub fn episode(&self) -> Option<&Episode> {
+        self.episode.as_ref()
+    }
+
+    /// The first time not yet judged: periods before it are done.
+    pub fn next(&self) -> Option<Timestamp> {
+        self.next
+    }
+
+    /// Marks everything before `t` as judged, whether or not it had samples.
+    pub fn advance(&mut self, t: Timestamp) {
+        if self.next.is_none_or(|n| n < t) {
+            self.next = Some(t);
+        }
+    }
+
+    /// Points learned so far.
+    pub fn learned(&self) -> u32 {
+        self.learned
+    }
+
+    /// Judges the value of the period starting at `t` and learns from it if
+    /// it is normal. Periods before [`Baseline::next`] are ignored (returns
+    /// `None`), so replaying a window twice changes nothing.
+    pub fn observe(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
+        if self.next.is_some_and(|next| t < next) || !value.is_finite() {
+            return None;
+        }
+        // Periods skipped since the last judged one count as normal for the
+        // persistence bits (nothing abnormal was seen in them).
+        let gap = self
+            .last_judged
+            .map_or(1, |last| (t.since(last) / traits.period.max(1)).max(1));
+        self.last_judged = Some(t);
+        self.next = Some(t.add(traits.period.max(1)));
+        self.shift_bits(gap);
+
+        let verdict = self.judge(t, value, traits, sensitivity);
+        let change = self.track(t, value, &verdict, traits);
+        let learn = match verdict {
+            Verdict::InsufficientHistory => true,
+            Verdict::Normal { .. } => self.episode.is_none(),
+            Verdict::Abnormal { .. } => false,
+        };
+        if learn {
+            self.learn(t, value, traits);
+        }
+        Some((verdict, change))
+    }
+
+    fn shift_bits(&mut self, by: i64) {
+        let by = by.clamp(0, 8) as u32;
+        self.up_bits = self.up_bits.checked_shl(by).unwrap_or(0);
+        self.down_bits = self.down_bits.checked_shl(by).unwrap_or(0);
+    }
+
+    fn slot_index(t: Timestamp) -> usize {
+        (t.second_of_day() / SLOT_SECS) as usize % SLOTS
+    }
+
+    /// The expected transformed value at `t` as a band `(low, high)` with
+    /// the model's spread, if known.
+    ///
+    /// Daily patterns drift by a few minutes from one day to the next (a
+    /// batch that starts a minute late, ends two minutes early), so the band
+    /// spans the slot and its two neighbours: a value is only abnormal if it
+    /// would be abnormal at any of them.
+    fn expectation(&self, t: Timestamp) -> Option<(f64, f64, f64)> {
+        let first = self.first?;
+        if t.since(first) < WARMUP {
+            return None;
+        }
+        let idx = Self::slot_index(t);
+        if self.slots[idx].n == 0 {
+            return None;
+        }
+        let mut low = f32::INFINITY;
+        let mut high = f32::NEG_INFINITY;
+        let mut dev = 0.0f32;
+        for i in [idx + SLOTS - 1, idx, idx + 1] {
+            let slot = self.slots[i % SLOTS];
+            if slot.n == 0 {
+                continue;
+            }
+            low = low.min(slot.loc);
+            high = high.max(slot.loc);
+            let n = f32::from(slot.n);
+            let shrunk = ((n * slot.dev * slot.dev + SHRINK * self.noise * self.noise)
+                / (n + SHRINK))
+                .sqrt();
+            dev = dev.max(shrunk);
+        }
+        // Mean absolute deviation to standard deviation for a normal law.
+        let model_sd = f64::from(dev) * 1.25;
+        Some((
+            f64::from(low + self.level),
+            f64::from(high + self.level),
+            model_sd,
+        ))
+    }
+
+    fn judge(
+        &self,
+        t: Timestamp,
+        value: f64,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Verdict {
+        let Some((low, high, model_sd)) = self.expectation(t) else {
+            return Verdict::InsufficientHistory;
+        };
+        let y = transform(value, traits.kind);
+        // Distance to the band; inside it the point is as expected.
+        let (edge, direction) = if y > high {
+            (high, Direction::Increase)
+        } else if y < low {
+            (low, Direction::Decrease)
+        } else {
+            let own = f64::from(self.slots[Self::slot_index(t)].loc + self.level);
+            return Verdict::Normal {
+                expected: inverse(own, traits.kind),
+            };
+        };
+        let expected = inverse(edge, traits.kind);
+        let score = match traits.kind {
+            ValueKind::Count => {
+                // Two tests, both must fail: the count is implausible for a
+                // Poisson process at the expected rate, and the shift is
+                // beyond the day-to-day variability of the profile (its
+                // spread less the Poisson part, which the first test has).
+                let poisson_var = expected / ((expected + 1.0) * (expected + 1.0));
+                let model = (model_sd * model_sd - poisson_var)
+                    .max(MODEL_FLOOR * MODEL_FLOOR)
+                    .sqrt();
+                let z_model = (y - edge) / model;
+                let z_poisson = poisson_z(value, expected);
+                if z_model.abs() < z_poisson.abs() {
+                    z_model
+                } else {
+                    z_poisson
+                }
+            }
+            ValueKind::Latency | ValueKind::Gauge => {
+                (y - edge) / (model_sd * model_sd + MODEL_FLOOR * MODEL_FLOOR).sqrt()
+            }
+        };
+        let change = (value - expected).abs();
+        let ratio = if direction == Direction::Increase {
+            value / expected.max(f64::MIN_POSITIVE) - 1.0
+        } else {
+            expected / value.max(f64::MIN_POSITIVE) - 1.0
+        };
+        let abnormal = score.abs() >= sensitivity.z_threshold
+            && traits.watch.is_bad(direction)
+            && change >= traits.min_change * sensitivity.change_factor
+            && ratio >= traits.min_ratio;
+        if abnormal {
+            Verdict::Abnormal {
+                direction,
+                expected,
+                score,
+            }
+        } else {
+            Verdict::Normal { expected }
+        }
+    }
+
+    fn track(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        verdict: &Verdict,
+        traits: &SignalTraits,
+    ) -> EpisodeChange {
+        let period = traits.period.max(1);
+        if let Verdict::Abnormal {
+            direction,
+            expected,
+            score,
+        } = *verdict
+        {
+            match direction {
+                Direction::Increase => self.up_bits |= 1,
+                Direction::Decrease => self.down_bits |= 1,
+            }
+            if let Some(ep) = self.episode.as_mut().filter(|ep| ep.direction == direction) {
+                ep.last_abnormal = t;
+                ep.points += 1;
+                ep.observed_sum += value;
+                ep.expected_sum += expected;
+                ep.peak = match direction {
+                    Direction::Increase => ep.peak.max(value),
+                    Direction::Decrease => ep.peak.min(value),
+                };
+                ep.peak_score = ep.peak_score.max(score.abs());
+                // A very long anomaly is the new normal: let the level follow.
+                if t.since(ep.start) >= ADAPT_AFTER {
+                    let ended = *ep;
+                    self.episode = None;
+                    self.up_bits = 0;
+                    self.down_bits = 0;
+                    self.level += LEVEL_RATE
+                        * 10.0
+                        * (transform(value, traits.kind) - transform(expected, traits.kind)) as f32;
+                    return EpisodeChange::Ended(ended, t.add(period));
+                }
+                return EpisodeChange::Extended(*ep);
+            }
+            let bits = match direction {
+                Direction::Increase => self.up_bits,
+                Direction::Decrease => self.down_bits,
+            };
+            let run = (bits & 0b11) == 0b11;
+            let window_mask = (1u16 << OPEN_WINDOW) - 1;
+            let recent = (u16::from(bits) & window_mask).count_ones();
+            if self.episode.is_none() && (run || recent >= OPEN_OF_WINDOW) {
+                // The anomaly starts at the oldest abnormal point of the
+                // evidence that opened it.
+                let span = if run { OPEN_RUN } else { OPEN_WINDOW };
+                let mut oldest = 0;
+                for i in 0..span {
+                    if bits & (1 << i) != 0 {
+                        oldest = i;
+                    }
+                }
+                let ep = Episode {
+                    direction,
+                    start: t.add(-(i64::from(oldest)) * period),
+                    last_abnormal: t,
+                    points: 1,
+                    observed_sum: value,
+                    expected_sum: expected,
+                    peak: value,
+                    peak_score: score.abs(),
+                };
+                self.episode = Some(ep);
+                return EpisodeChange::Started(ep);
+            }
+        }
+        if let Some(ep) = self.episode
+            && t.since(ep.last_abnormal) >= CLOSE_AFTER * period
+        {
+            self.episode = None;
+            return EpisodeChange::Ended(ep, ep.last_abnormal.add(period));
+        }
+        EpisodeChange::None
+    }
+
+    /// Ends the ongoing anomaly if no sample came for `quiet` seconds (a
+    /// latency series of a function nobody calls any more).
+    pub fn expire(
+        &mut self,
+        now: Timestamp,
+        quiet: i64,
+        period: i64,
+    ) -> Option<(Episode, Timestamp)> {
+        let ep = self.episode?;
+        if now.since(ep.last_abnormal) >= quiet {
+            self.episode = None;
+            return Some((ep, ep.last_abnormal.add(period)));
+        }
+        None
+    }
+
+    fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
+        let y = transform(value, traits.kind) as f32;
+        if self.first.is_none() {
+            self.first = Some(t);
+        }
+        self.learned = self.learned.saturating_add(1);
+        let idx = Self::slot_index(t);
+        let warm = self.slots[idx].n > 0;
+        let slot = &mut self.slots[idx];
+        if !warm {
+            slot.loc = y - self.level;
+            slot.dev = self.noise;
+            slot.n = 1;
+            return;
+        }
+        let residual = y - (slot.loc + self.level);
+        // Robust step: once the slot is established, a residual far beyond
+        // the spread moves it only as much as a residual at the limit would.
+        // A young slot learns plainly: it has no spread to trust yet.
+        let limit = if slot.n < YOUNG {
+            f32::INFINITY
+        } else {
+            3.0 * (slot.dev.max(self.noise)).max(0.1)
+        };
+        let clipped = residual.clamp(-limit, limit);
+        let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
+        slot.loc += rate * clipped * 0.5;
+        self.level += LEVEL_RATE * clipped * 0.5;
+        slot.dev += rate * (clipped.abs() - slot.dev);
+        slot.n = slot.n.saturating_add(1).min(10_000);
+        self.noise += NOISE_RATE.max(1.0 / self.learned as f32) * (clipped.abs() - self.noise);
+        // Keep the split between slot and level honest: the level is the
+        // short-term deviation from the profile and decays towards zero.
+        self.level *= 1.0 - LEVEL_RATE / 4.0;
+    }
+}
+
+/// How surprising a count of `x` is for a Poisson process of mean `lambda`,
+/// in standard-normal units (signed): the signed root of the deviance, with
+/// a continuity correction. Accurate in the far tails where a normal
+/// approximation of small counts fails (7 errors when 0.3 are expected is
+/// a one-in-ten-million event, not a "3.4 sigma" one).
+pub fn poisson_z(x: f64, lambda: f64) -> f64 {
+    let lambda = lambda.max(1e-6);
+    let x = if x > lambda {
+        (x - 0.5).max(lambda)
+    } else {
+        (x + 0.5).min(lambda)
+    };
+    let term = if x > 0.0 { x * (x / lambda).ln() } else { 0.0 };
+    let deviance = (2.0 * (term - (x - lambda))).max(0.0);
+    deviance.sqrt().copysign(x - lambda)
+}
+
+/// The space in which baselines are learned.
+pub fn transform(value: f64, kind: ValueKind) -> f64 {
+    match kind {
+        ValueKind::Count | ValueKind::Gauge => (value.max(0.0) + 1.0).ln(),
+        ValueKind::Latency => (value.max(0.0) + 1e-3).ln(),
+    }
+}
+
+/// The inverse of [`transform`].
+pub fn inverse(y: f64, kind: ValueKind) -> f64 {
+    match kind {
+        ValueKind::Count | ValueKind::Gauge => (y.exp() - 1.0).max(0.0),
+        ValueKind::Latency => (y.exp() - 1e-3).max(0.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_780_000_000 / 86_400 * 86_400;
+
+    fn traits(kind: ValueKind, watch: Watch) -> SignalTraits {
+        SignalTraits {
+            kind,
+            watch,
+            min_change: 3.0,
+            min_ratio: 0.3,
+            period: 60,
+        }
+    }
+
+    /// A deterministic noisy daily curve: low at night, high in the afternoon.
+    fn daily(minute: i64, peak: f64) -> f64 {
+        let phase = (minute % 1440) as f64 / 1440.0 * std::f64::consts::TAU;
+        let base = peak * (0.55 - 0.45 * phase.cos());
+        let jitter = ((minute * 7919) % 13) as f64 / 13.0 - 0.5;
+        (base * (1.0 + 0.08 * jitter)).round()
+    }
+
+    fn run(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        tr: &SignalTraits,
+        f: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let mut out = Vec::new();
+        for m in minutes {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            if let Some((_, change)) = b.observe(t, f(m), tr, &Sensitivity::default())
+                && change != EpisodeChange::None
+            {
+                out.push((m, change));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn poisson_scores_match_known_tail_probabilities() {
+        // P(X >= 7 | 0.3) is about 3.6e-8 (z about 5.4).
+        let z = poisson_z(7.0, 0.3);
+        assert!((5.0..6.0).contains(&z), "{z}");
+        // One error when 0.3 are expected is not surprising.
+        assert!(poisson_z(1.0, 0.3) < 1.0);
+        // Nothing when 200 are expected is as surprising as it gets.
+        assert!(poisson_z(0.0, 200.0) < -15.0);
+        assert_eq!(poisson_z(5.0, 5.0), 0.0);
+    }
+
+    #[test]
+    fn sparse_errors_that_jump_are_found() {
+        let tr = traits(ValueKind::Count, Watch::Increase);
+        let mut b = Baseline::new();
+        // About one error every four minutes for two days.
+        run(&mut b, 0..2 * 1440, &tr, |m| {
+            if (m * 7919) % 4 == 0 { 1.0 } else { 0.0 }
+        });
+        let start = 2 * 1440 + 100;
+        let changes = run(&mut b, start..start + 10, &tr, |m| {
+            [5.0, 20.0, 10.0, 7.0, 14.0][(m % 5) as usize]
+        });
+        assert!(
+            matches!(changes.first(), Some((m, EpisodeChange::Started(_))) if *m <= start + 2),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn a_constant_series_is_never_anomalous() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        assert!(run(&mut b, 0..4 * 1440, &tr, |_| 100.0).is_empty());
+    }
+
+    #[test]
+    fn the_first_day_is_learned_not_judged() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        let mut seen = Vec::new();
+        for m in 0..1440 {
+            let (v, _) = b
+                .observe(
+                    Timestamp::from_secs(T0 + m * 60),
+                    if m == 700 { 1e6 } else { 50.0 },
+                    &tr,
+                    &Sensitivity::default(),
+                )
+                .unwrap();
+            seen.push(v);
+        }
+        assert!(seen.iter().all(|v| *v == Verdict::InsufficientHistory));
+    }
+
+    #[test]
+    fn a_daily_curve_is_learned_and_a_surge_is_found_quickly() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        assert!(run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 500.0)).is_empty());
+        let onset = 3 * 1440 + 800;
+        let changes = run(&mut b, 3 * 1440..onset + 60, &tr, |m| {
+            let v = daily(m, 500.0);
+            if m >= onset { v * 4.0 } else { v }
+        });
+        let (m, first) = changes.first().copied().expect("the surge is found");
+        assert!(
+            matches!(first, EpisodeChange::Started(ep) if ep.direction == Direction::Increase && ep.start.secs() == T0 + onset * 60)
+        );
+        assert!(m <= onset + 2, "found at minute {} after onset", m - onset);
+    }
+
+    #[test]
+    fn a_single_blip_is_not_an_anomaly_and_is_not_learned() {
+        let tr = traits(ValueKind::Latency, Watch::Increase);
+        let mut b = Baseline::new();
+        run(&mut b, 0..2 * 1440, &tr, |m| 100.0 + (m % 7) as f64);
+        let before = b.clone();
+        let changes = run(&mut b, 2 * 1440..2 * 1440 + 1, &tr, |_| 900.0);
+        assert!(changes.is_empty());
+        assert_eq!(
+            b.slots, before.slots,
+            "an abnormal point taught the baseline"
+        );
+    }
+
+    #[test]
+    fn a_repeated_incident_is_reported_every_time() {
+        let tr = SignalTraits {
+            min_change: 2.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let mut b = Baseline::new();
+        let mut starts = 0;
+        for day in 0..6 {
+            let changes = run(&mut b, day * 1440..(day + 1) * 1440, &tr, |m| {
+                if day >= 1 && (m % 1440) >= 600 + day * 37 && (m % 1440) < 640 + day * 37 {
+                    40.0
+                } else {
+                    1.0
+                }
+            });
+            starts += changes
+                .iter()
+                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
+                .count();
+        }
+        assert_eq!(
+            starts, 5,
+            "each of the five incidents after the first day is reported"
+        );
+    }
+
+    #[test]
+    fn good_direction_changes_are_ignored() {
+        let tr = traits(ValueKind::Count, Watch::Increase);
+        let mut b = Baseline::new();
+        run(&mut b, 0..2 * 1440, &tr, |_| 50.0);
+        assert!(run(&mut b, 2 * 1440..2 * 1440 + 60, &tr, |_| 0.0).is_empty());
+    }
+
+    #[test]
+    fn an_anomaly_ends_after_the_signal_recovers() {
+        let tr = traits(ValueKind::Count, Watch::Increase);
+        let mut b = Baseline::new();
+        run(&mut b, 0..2 * 1440, &tr, |_| 5.0);
+        let changes = run(&mut b, 2 * 1440..2 * 1440 + 60, &tr, |m| {
+            if m < 2 * 1440 + 20 { 80.0 } else { 5.0 }
+        });
+        let ended = changes.iter().find_map(|(_, c)| match c {
+            EpisodeChange::Ended(ep, end) => Some((*ep, *end)),
+            _ => None,
+        });
+        let (ep, end) = ended.expect("the anomaly ends");
+        assert_eq!(ep.start.secs(), T0 + 2 * 86_400);
+        assert_eq!(end.secs(), T0 + 2 * 86_400 + 20 * 60);
+    }
+
+    #[test]
+    fn replaying_the_same_points_changes_nothing() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
+        let snapshot = b.clone();
+        assert!(run(&mut b, 1400..1500, &tr, |m| daily(m, 100.0) * 9.0).is_empty());
+        assert_eq!(b, snapshot);
+    }
+}

@@ -1,0 +1,663 @@
+//! Insights: what a person on call is told.
+//!
+//! Anomalies of one stack that overlap in time form one insight. An insight
+//! opens when an anomaly that matters (MEDIUM or HIGH) starts, takes every
+//! anomaly that starts while it is open, raises its severity with its worst
+//! anomaly, and closes once all its anomalies have ended and the stack has
+//! stayed healthy for a while. Every change is an [`InsightChange`] that the
+//! notifier turns into one message. LOW anomalies alone never open an
+//! insight: a tiny absolute change is not worth waking anyone for.
+
+use super::catalog::{Direction, MetricSpec, SignalClass, WatchedMetric};
+use super::detector::{Episode, EpisodeChange};
+use super::event::{EventClass, RelevantEvent, StackEvent, relevant_to};
+use super::ids;
+use super::metric::MetricKey;
+use super::resource::Resource;
+use super::time::Timestamp;
+
+/// How much an insight or anomaly matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth a look.
+    Low,
+    /// Worth telling.
+    Medium,
+    /// Worth waking someone.
+    High,
+}
+
+impl Severity {
+    /// `LOW`, `MEDIUM`, `HIGH`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+        }
+    }
+
+    /// Parses `low`, `medium`, `high` in any case.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "LOW" => Some(Severity::Low),
+            "MEDIUM" => Some(Severity::Medium),
+            "HIGH" => Some(Severity::High),
+            _ => None,
+        }
+    }
+}
+
+/// Reactive (abnormal now) or proactive (about to go wrong).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InsightKind {
+    /// Something is abnormal now.
+    Reactive,
+    /// Something will go wrong or is misconfigured.
+    Proactive,
+}
+
+impl InsightKind {
+    /// `REACTIVE` or `PROACTIVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsightKind::Reactive => "REACTIVE",
+            InsightKind::Proactive => "PROACTIVE",
+        }
+    }
+}
+
+/// Whether an insight is still going on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InsightStatus {
+    /// Open.
+    Ongoing,
+    /// Closed.
+    Closed,
+}
+
+impl InsightStatus {
+    /// `ONGOING` or `CLOSED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsightStatus::Ongoing => "ONGOING",
+            InsightStatus::Closed => "CLOSED",
+        }
+    }
+}
+
+/// Whether an anomaly is where the problem is or a symptom of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnomalyRole {
+    /// On the resource where the problem probably is.
+    Causal,
+    /// Felt elsewhere.
+    Contextual,
+}
+
+impl AnomalyRole {
+    /// `CAUSAL` or `CONTEXTUAL`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyRole::Causal => "CAUSAL",
+            AnomalyRole::Contextual => "CONTEXTUAL",
+        }
+    }
+}
+
+/// One abnormal metric within an insight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anomaly {
+    /// Deterministic id.
+    pub id: String,
+    /// The series.
+    pub metric: MetricKey,
+    /// The resource it belongs to.
+    pub resource: Resource,
+    /// The catalog's entry for it.
+    pub spec: &'static MetricSpec,
+    /// Which way it moved.
+    pub direction: Direction,
+    /// How much it matters.
+    pub severity: Severity,
+    /// Cause or symptom.
+    pub role: AnomalyRole,
+    /// Start of the first abnormal period.
+    pub start: Timestamp,
+    /// End of the last abnormal period, once over.
+    pub end: Option<Timestamp>,
+    /// Start of the last abnormal period seen.
+    pub last_abnormal: Timestamp,
+    /// Mean observed value over abnormal periods.
+    pub observed: f64,
+    /// Mean expected value over the same periods.
+    pub expected: f64,
+    /// Most extreme observed value.
+    pub peak: f64,
+    /// Largest robust z-score.
+    pub score: f64,
+}
+
+impl Anomaly {
+    /// "rose" or "fell".
+    pub fn verb(&self) -> &'static str {
+        match self.direction {
+            Direction::Increase => "rose",
+            Direction::Decrease => "fell",
+        }
+    }
+
+    /// "errors of checkout-GetCart rose from 0.2/min to 12/min".
+    pub fn sentence(&self) -> String {
+        let period = self.metric.period();
+        format!(
+            "{} of {} {} from {} to {}",
+            self.spec.label,
+            self.resource.display_name(),
+            self.verb(),
+            self.spec.format_value(self.expected, period),
+            self.spec.format_value(self.observed, period)
+        )
+    }
+}
+
+/// What to do about an insight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recommendation {
+    /// A short title.
+    pub name: String,
+    /// What to do.
+    pub description: String,
+    /// Why, quoting what was observed.
+    pub reason: String,
+    /// The AWS documentation page.
+    pub link: String,
+}
+
+/// An insight: anomalies, the changes before them, and what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Insight {
+    /// Deterministic id.
+    pub id: String,
+    /// A sentence people can read.
+    pub name: String,
+    /// Reactive or proactive.
+    pub kind: InsightKind,
+    /// The highest severity of its anomalies.
+    pub severity: Severity,
+    /// Open or closed.
+    pub status: InsightStatus,
+    /// The stack.
+    pub stack: String,
+    /// When the metrics started being abnormal.
+    pub start: Timestamp,
+    /// When they stopped, once closed.
+    pub end: Option<Timestamp>,
+    /// When the pipeline opened it.
+    pub open_time: Timestamp,
+    /// When the pipeline closed it.
+    pub close_time: Option<Timestamp>,
+    /// Its anomalies, in the order they joined.
+    pub anomalies: Vec<Anomaly>,
+    /// Changes shortly before it started.
+    pub relevant_events: Vec<RelevantEvent>,
+    /// What to do.
+    pub recommendations: Vec<Recommendation>,
+}
+
+impl Insight {
+    /// Whether every anomaly has ended.
+    fn all_ended(&self) -> bool {
+        self.anomalies.iter().all(|a| a.end.is_some())
+    }
+
+    /// The end of its last anomaly.
+    fn last_end(&self) -> Option<Timestamp> {
+        self.anomalies.iter().filter_map(|a| a.end).max()
+    }
+
+    /// The anomaly the insight is named after: the most severe, then the
+    /// earliest, then the one with the largest score.
+    pub fn lead(&self) -> Option<&Anomaly> {
+        self.anomalies.iter().max_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(b.start.cmp(&a.start))
+                .then(a.score.total_cmp(&b.score))
+        })
+    }
+}
+
+/// The kinds of insight change, one per notification type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeKind {
+    /// An insight opened.
+    NewInsight,
+    /// An anomaly joined an open insight.
+    NewAssociation {
+        /// The anomaly that joined.
+        anomaly_id: String,
+    },
+    /// The insight's severity rose.
+    SeverityUpgraded {
+        /// The severity before.
+        previous: Severity,
+    },
+    /// A recommendation was added.
+    NewRecommendation {
+        /// Its name.
+        name: String,
+    },
+    /// The insight closed.
+    ClosedInsight,
+}
+
+impl ChangeKind {
+    /// The notification type: `NEW_INSIGHT`, `NEW_ASSOCIATION`, …
+    pub fn message_type(&self) -> &'static str {
+        match self {
+            ChangeKind::NewInsight => "NEW_INSIGHT",
+            ChangeKind::NewAssociation { .. } => "NEW_ASSOCIATION",
+            ChangeKind::SeverityUpgraded { .. } => "SEVERITY_UPGRADED",
+            ChangeKind::NewRecommendation { .. } => "NEW_RECOMMENDATION",
+            ChangeKind::ClosedInsight => "CLOSED_INSIGHT",
+        }
+    }
+
+    fn discriminator(&self) -> String {
+        match self {
+            ChangeKind::NewInsight | ChangeKind::ClosedInsight => String::new(),
+            ChangeKind::NewAssociation { anomaly_id } => anomaly_id.clone(),
+            ChangeKind::SeverityUpgraded { previous } => previous.as_str().to_string(),
+            ChangeKind::NewRecommendation { name } => name.clone(),
+        }
+    }
+}
+
+/// One change of one insight, with the insight as it is after the change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InsightChange {
+    /// Deterministic id: the same change always has the same id, which is
+    /// what makes delivery exactly-once for subscribers.
+    pub id: String,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// The tick at which it changed.
+    pub at: Timestamp,
+    /// The insight after the change.
+    pub insight: Insight,
+}
+
+impl InsightChange {
+    fn new(kind: ChangeKind, at: Timestamp, insight: &Insight) -> Self {
+        let disc = kind.discriminator();
+        Self {
+            id: ids::derive(&[&insight.id, kind.message_type(), &disc]),
+            kind,
+            at,
+            insight: insight.clone(),
+        }
+    }
+}
+
+/// A change of one signal's anomaly, with the metric it belongs to.
+#[derive(Clone, Debug)]
+pub struct SignalEvent<'a> {
+    /// The metric.
+    pub metric: &'a WatchedMetric,
+    /// What happened.
+    pub change: EpisodeChange,
+}
+
+/// How long a stack must stay healthy before its insight closes.
+pub const HEALTHY_SECS: i64 = 15 * 60;
+
+/// The insight state of one stack.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackInsights {
+    /// The open reactive insight, if any.
+    pub(crate) open: Option<Insight>,
+    /// Ongoing LOW anomalies that have not opened an insight.
+    pub(crate) pending: Vec<Anomaly>,
+}
+
+impl StackInsights {
+    /// No open insight.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The open reactive insight.
+    pub fn open(&self) -> Option<&Insight> {
+        self.open.as_ref()
+    }
+
+    /// Ongoing anomalies too small to open an insight.
+    pub fn pending(&self) -> &[Anomaly] {
+        &self.pending
+    }
+
+    /// Applies signal events (in metric-time order) observed by the tick at
+    /// `now`, and closes the open insight when every anomaly has ended and
+    /// metrics up to `settled` have stayed healthy for [`HEALTHY_SECS`].
+    pub fn apply(
+        &mut self,
+        stack: &str,
+        events: &[SignalEvent<'_>],
+        stack_events: &[StackEvent],
+        now: Timestamp,
+        settled: Timestamp,
+    ) -> Vec<InsightChange> {
+        let mut changes = Vec::new();
+        for ev in events {
+            match ev.change {
+                EpisodeChange::None => {}
+                EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
+                    self.on_abnormal(stack, ev.metric, &ep, stack_events, now, &mut changes);
+                }
+                EpisodeChange::Ended(ep, end) => self.on_ended(ev.metric, &ep, end),
+            }
+        }
+        if let Some(insight) = self.open.as_mut()
+            && insight.all_ended()
+            && insight
+                .last_end()
+                .is_some_and(|end| settled.since(end) >= HEALTHY_SECS)
+        {
+            insight.status = InsightStatus::Closed;
+            insight.end = insight.last_end();
+            insight.close_time = Some(now);
+            changes.push(InsightChange::new(ChangeKind::ClosedInsight, now, insight));
+            self.open = None;
+        }
+        changes
+    }
+
+    /// Closes the open insight of a stack that is no longer watched (deleted
+    /// or deselected): nothing will ever end its anomalies otherwise.
+    pub fn close_all(&mut self, now: Timestamp) -> Vec<InsightChange> {
+        self.pending.clear();
+        let Some(mut insight) = self.open.take() else {
+            return Vec::new();
+        };
+        for a in insight.anomalies.iter_mut().filter(|a| a.end.is_none()) {
+            a.end = Some(a.last_abnormal.add(i64::from(a.metric.period())).min(now));
+        }
+        insight.status = InsightStatus::Closed;
+        insight.end = insight.last_end();
+        insight.close_time = Some(now);
+        vec![InsightChange::new(ChangeKind::ClosedInsight, now, &insight)]
+    }
+
+    fn on_abnormal(
+        &mut self,
+        stack: &str,
+        metric: &WatchedMetric,
+        ep: &Episode,
+        stack_events: &[StackEvent],
+        now: Timestamp,
+        changes: &mut Vec<InsightChange>,
+    ) {
+        let severity = rate(metric.spec, ep);
+        // An anomaly of this metric already in the open insight: update it.
+        if let Some(insight) = self.open.as_mut()
+            && let Some(a) = insight
+                .anomalies
+                .iter_mut()
+                .find(|a| a.metric == metric.key && a.direction == ep.direction)
+        {
+            update(a, ep, severity);
+            let before = insight.severity;
+            insight.severity = insight
+                .anomalies
+                .iter()
+                .map(|a| a.severity)
+                .max()
+                .unwrap_or(before);
+            if insight.severity > before {
+                changes.push(InsightChange::new(
+                    ChangeKind::SeverityUpgraded { previous: before },
+                    now,
+                    insight,
+                ));
+            }
+            return;
+        }
+        let mut anomaly = match self
+            .pending
+            .iter()
+            .position(|a| a.metric == metric.key && a.direction == ep.direction)
+        {
+            Some(i) => {
+                let mut a = self.pending.remove(i);
+                update(&mut a, ep, severity);
+                a
+            }
+            None => new_anomaly(stack, metric, ep, severity),
+        };
+        match self.open.as_mut() {
+            Some(insight) => {
+                anomaly.role = AnomalyRole::Contextual;
+                let id = anomaly.id.clone();
+                let before = insight.severity;
+                insight.start = insight.start.min(anomaly.start);
+                insight.anomalies.push(anomaly);
+                insight.severity = before.max(severity);
+                changes.push(InsightChange::new(
+                    ChangeKind::NewAssociation { anomaly_id: id },
+                    now,
+                    insight,
+                ));
+                if insight.severity > before {
+                    changes.push(InsightChange::new(
+                        ChangeKind::SeverityUpgraded { previous: before },
+                        now,
+                        insight,
+                    ));
+                }
+            }
+            None if severity >= Severity::Medium => {
+                let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
+                anomaly.role = AnomalyRole::Causal;
+                for a in &mut anomalies {
+                    a.role = AnomalyRole::Contextual;
+                }
+                anomalies.insert(0, anomaly);
+                let insight = open_insight(stack, anomalies, stack_events, now);
+                changes.push(InsightChange::new(ChangeKind::NewInsight, now, &insight));
+                self.open = Some(insight);
+            }
+            None => self.pending.push(anomaly),
+        }
+    }
+
+    fn on_ended(&mut self, metric: &WatchedMetric, ep: &Episode, end: Timestamp) {
+        if let Some(insight) = self.open.as_mut()
+            && let Some(a) = insight
+                .anomalies
+                .iter_mut()
+                .find(|a| a.metric == metric.key && a.direction == ep.direction && a.end.is_none())
+        {
+            a.end = Some(end);
+            return;
+        }
+        self.pending
+            .retain(|a| !(a.metric == metric.key && a.direction == ep.direction));
+    }
+}
+
+fn new_anomaly(stack: &str, metric: &WatchedMetric, ep: &Episode, severity: Severity) -> Anomaly {
+    let start = ep.start.secs().to_string();
+    Anomaly {
+        id: ids::derive(&[stack, &metric.key.id(), ep.direction.as_str(), &start]),
+        metric: metric.key.clone(),
+        resource: metric.resource.clone(),
+        spec: metric.spec,
+        direction: ep.direction,
+        severity,
+        role: AnomalyRole::Contextual,
+        start: ep.start,
+        end: None,
+        last_abnormal: ep.last_abnormal,
+        observed: ep.observed(),
+        expected: ep.expected(),
+        peak: ep.peak,
+        score: ep.peak_score,
+    }
+}
+
+fn update(a: &mut Anomaly, ep: &Episode, severity: Severity) {
+    a.end = None;
+    a.last_abnormal = ep.last_abnormal;
+    a.observed = ep.observed();
+    a.expected = ep.expected();
+    a.peak = ep.peak;
+    a.score = a.score.max(ep.peak_score);
+    a.severity = a.severity.max(severity);
+}
+
+fn open_insight(
+    stack: &str,
+    anomalies: Vec<Anomaly>,
+    stack_events: &[StackEvent],
+    now: Timestamp,
+) -> Insight {
+    let start = anomalies.iter().map(|a| a.start).min().unwrap_or(now);
+    let first = &anomalies[0];
+    let id = ids::derive(&[
+        stack,
+        "REACTIVE",
+        &first.metric.id(),
+        &first.start.secs().to_string(),
+    ]);
+    let period = anomalies
+        .iter()
+        .map(|a| i64::from(a.metric.period()))
+        .max()
+        .unwrap_or(60);
+    let relevant_events = relevant_to(stack_events, start, period);
+    let severity = anomalies
+        .iter()
+        .map(|a| a.severity)
+        .max()
+        .unwrap_or(Severity::Medium);
+    let mut insight = Insight {
+        id,
+        name: String::new(),
+        kind: InsightKind::Reactive,
+        severity,
+        status: InsightStatus::Ongoing,
+        stack: stack.to_string(),
+        start,
+        end: None,
+        open_time: now,
+        close_time: None,
+        anomalies,
+        relevant_events,
+        recommendations: Vec::new(),
+    };
+    insight.name = name(&insight);
+    insight
+}
+
+/// A name people can read: "Errors of checkout-GetCart rose from 0.2/min to
+/// 12/min after a deployment".
+fn name(insight: &Insight) -> String {
+    let Some(lead) = insight.lead() else {
+        return format!("Anomalous behaviour in stack {}", insight.stack);
+    };
+    let mut text = lead.sentence();
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    let deployed = insight
+        .relevant_events
+        .iter()
+        .any(|e| e.class == EventClass::Deployment);
+    if deployed {
+        text.push_str(" after a deployment");
+    }
+    let others = insight.anomalies.len() - 1;
+    if others > 0 {
+        text.push_str(&format!(
+            " (+{others} related anomal{})",
+            if others == 1 { "y" } else { "ies" }
+        ));
+    }
+    text
+}
+
+/// How much an anomaly matters, from what the metric means and how far it
+/// moved: a large, clear change of a bad kind is HIGH; a change too small
+/// in absolute terms to hurt anyone is LOW whatever its z-score.
+pub fn rate(spec: &MetricSpec, ep: &Episode) -> Severity {
+    let observed = ep.observed();
+    let expected = ep.expected();
+    let excess = (observed - expected).abs();
+    let ratio = match ep.direction {
+        Direction::Increase => observed / expected.max(1e-9),
+        Direction::Decrease => expected / observed.max(1e-9),
+    };
+    let big = excess >= 5.0 * spec.min_change;
+    let clear = excess >= 2.0 * spec.min_change;
+    match (spec.class, ep.direction) {
+        (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
+            if big && ratio >= 3.0 {
+                Severity::High
+            } else if clear {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::Latency, Direction::Increase) => {
+            if big && ratio >= 3.0 {
+                Severity::High
+            } else if ratio >= 1.5 && clear {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::Traffic, Direction::Decrease) => {
+            if big && ratio >= 3.0 {
+                Severity::High
+            } else if clear && ratio >= 1.5 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::Traffic, Direction::Increase) => {
+            if big && ratio >= 2.0 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::Backlog, Direction::Increase) => {
+            if big && ratio >= 5.0 {
+                Severity::High
+            } else if clear {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::Concurrency | SignalClass::Capacity, Direction::Increase) => {
+            if big && ratio >= 2.0 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        (SignalClass::ClientErrors, Direction::Increase) => {
+            if big && ratio >= 5.0 {
+                Severity::Medium
+            } else {
+                Severity::Low
+            }
+        }
+        _ => Severity::Low,
+    }
+}

@@ -1,0 +1,16 @@
+//! The pure core: no I/O, no clock, no environment, no async, no AWS types.
+//! Time comes in as an argument; everything here is deterministic.
+
+pub mod analysis;
+pub mod catalog;
+pub mod detector;
+pub mod event;
+pub mod ids;
+pub mod insight;
+pub mod inventory;
+pub mod metric;
+pub mod notification;
+pub mod resource;
+pub mod stack;
+pub mod time;
+pub mod window;

@@ -1,0 +1,5 @@
+//! Integration tests, one binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// Architecture rules checked by reading the sources.
+mod architecture;
