@@ -534,6 +534,174 @@ impl Baseline {
     }
 }
 
+/// Stored baseline bytes that cannot be decoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The bytes end too early.
+    #[error("baseline state is truncated at byte {0}")]
+    Truncated(usize),
+    /// Written by an unknown version of the encoding.
+    #[error("baseline state has unknown format version {0}")]
+    Version(u8),
+    /// A field holds an impossible value.
+    #[error("baseline state is invalid: {0}")]
+    Invalid(&'static str),
+}
+
+/// Version of [`Baseline::encode`]'s layout.
+const ENCODING_VERSION: u8 = 1;
+
+impl Baseline {
+    /// The baseline as compact bytes (little-endian, versioned): about 3 KB
+    /// whatever the history, which is what bounds state per metric.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.slots.len() * 10);
+        out.push(ENCODING_VERSION);
+        out.extend_from_slice(&self.level.to_le_bytes());
+        out.extend_from_slice(&self.noise.to_le_bytes());
+        out.extend_from_slice(&self.learned.to_le_bytes());
+        for t in [self.first, self.last_judged, self.next] {
+            out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
+        }
+        out.push(self.up_bits);
+        out.push(self.down_bits);
+        match &self.episode {
+            None => out.push(0),
+            Some(ep) => {
+                out.push(match ep.direction {
+                    Direction::Increase => 1,
+                    Direction::Decrease => 2,
+                });
+                out.extend_from_slice(&ep.start.secs().to_le_bytes());
+                out.extend_from_slice(&ep.last_abnormal.secs().to_le_bytes());
+                out.extend_from_slice(&ep.points.to_le_bytes());
+                for v in [ep.observed_sum, ep.expected_sum, ep.peak, ep.peak_score] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&(self.slots.len() as u16).to_le_bytes());
+        for slot in &self.slots {
+            out.extend_from_slice(&slot.loc.to_le_bytes());
+            out.extend_from_slice(&slot.dev.to_le_bytes());
+            out.extend_from_slice(&slot.n.to_le_bytes());
+        }
+        out
+    }
+
+    /// A baseline from [`Baseline::encode`]'s bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] when the bytes are truncated, of an unknown version,
+    /// or describe an impossible state.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader { bytes, at: 0 };
+        let version = r.u8()?;
+        if version != ENCODING_VERSION {
+            return Err(DecodeError::Version(version));
+        }
+        let level = r.f32()?;
+        let noise = r.f32()?;
+        let learned = r.u32()?;
+        let mut times = [None; 3];
+        for t in &mut times {
+            let secs = r.i64()?;
+            *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+        }
+        let up_bits = r.u8()?;
+        let down_bits = r.u8()?;
+        let episode = match r.u8()? {
+            0 => None,
+            d @ (1 | 2) => Some(Episode {
+                direction: if d == 1 {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                },
+                start: Timestamp::from_secs(r.i64()?),
+                last_abnormal: Timestamp::from_secs(r.i64()?),
+                points: r.u32()?,
+                observed_sum: r.f64()?,
+                expected_sum: r.f64()?,
+                peak: r.f64()?,
+                peak_score: r.f64()?,
+            }),
+            _ => return Err(DecodeError::Invalid("unknown episode direction")),
+        };
+        let count = usize::from(r.u16()?);
+        if count != SLOTS {
+            return Err(DecodeError::Invalid("wrong number of slots"));
+        }
+        let mut slots = Vec::with_capacity(count);
+        for _ in 0..count {
+            slots.push(Slot {
+                loc: r.f32()?,
+                dev: r.f32()?,
+                n: r.u16()?,
+            });
+        }
+        if r.at != bytes.len() {
+            return Err(DecodeError::Invalid("trailing bytes"));
+        }
+        if !(level.is_finite()
+            && noise.is_finite()
+            && slots.iter().all(|s| s.loc.is_finite() && s.dev.is_finite()))
+        {
+            return Err(DecodeError::Invalid("a learned value is not finite"));
+        }
+        Ok(Self {
+            slots,
+            level,
+            noise,
+            learned,
+            first: times[0],
+            up_bits,
+            down_bits,
+            episode,
+            last_judged: times[1],
+            next: times[2],
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let end = self.at + N;
+        let slice = self
+            .bytes
+            .get(self.at..end)
+            .ok_or(DecodeError::Truncated(self.at))?;
+        self.at = end;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take::<1>()?[0])
+    }
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_le_bytes(self.take()?))
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(self.take()?))
+    }
+    fn i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_le_bytes(self.take()?))
+    }
+    fn f32(&mut self) -> Result<f32, DecodeError> {
+        Ok(f32::from_le_bytes(self.take()?))
+    }
+    fn f64(&mut self) -> Result<f64, DecodeError> {
+        Ok(f64::from_le_bytes(self.take()?))
+    }
+}
+
 /// How surprising a count of `x` is for a Poisson process of mean `lambda`,
 /// in standard-normal units (signed): the signed root of the deviance, with
 /// a continuity correction. Accurate in the far tails where a normal
@@ -607,6 +775,41 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn encoding_round_trips_and_stays_small() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 300.0));
+        run(&mut b, 3 * 1440..3 * 1440 + 5, &tr, |_| 5000.0);
+        assert!(b.episode().is_some());
+        let bytes = b.encode();
+        assert!(bytes.len() <= 4096, "{} bytes", bytes.len());
+        assert_eq!(Baseline::decode(&bytes).unwrap(), b);
+        assert_eq!(
+            Baseline::decode(&Baseline::new().encode()).unwrap(),
+            Baseline::new()
+        );
+    }
+
+    #[test]
+    fn corrupt_encodings_are_refused_not_trusted() {
+        let bytes = Baseline::new().encode();
+        assert_eq!(
+            Baseline::decode(&bytes[..10]),
+            Err(DecodeError::Truncated(9))
+        );
+        let mut wrong = bytes.clone();
+        wrong[0] = 99;
+        assert_eq!(Baseline::decode(&wrong), Err(DecodeError::Version(99)));
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(matches!(
+            Baseline::decode(&longer),
+            Err(DecodeError::Invalid(_))
+        ));
+        assert!(Baseline::decode(&[]).is_err());
     }
 
     #[test]
