@@ -3,3 +3,5 @@
 
 // Architecture rules checked by reading the sources.
 mod architecture;
+// Ingest → analyzer → notifier over in-memory adapters.
+mod pipeline;

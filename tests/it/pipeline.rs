@@ -1,0 +1,224 @@
+//! The whole pipeline (ingest → analyzer → notifier) over in-memory adapters
+//! and a scenario built here: what it finds, and what it guarantees under
+//! retries and redelivery.
+
+use shared::adapters::clock::SimClock;
+use shared::adapters::memory::{
+    CollectingNotifier, InMemoryDeliveryLog, InMemoryMetricStore, InMemoryQueue, InMemoryStateStore,
+};
+use shared::adapters::scenario::{Scenario, ScenarioSeries, ScenarioSource};
+use shared::domain::analysis::AnalyzerSettings;
+use shared::domain::metric::{Dimension, MetricKey};
+use shared::domain::notification::NotificationFilter;
+use shared::domain::resource::Resource;
+use shared::domain::stack::StackSelection;
+use shared::domain::time::{DAY, Timestamp};
+use shared::messages::Notification;
+
+const START: i64 = 1_780_000_000 / DAY * DAY;
+const FUNCTION: &str = "shop-Checkout-1A2B3C";
+
+/// Three days of a checkout function: a daily traffic curve, a few errors,
+/// and on the third day an error burst from 14:00 to 14:40.
+fn checkout_scenario() -> Scenario {
+    let minutes = 3 * 1440;
+    let burst = (2 * 1440 + 14 * 60)..(2 * 1440 + 14 * 60 + 40);
+    let mut invocations = Vec::new();
+    let mut errors = Vec::new();
+    for m in 0..minutes {
+        let t = Timestamp::from_secs(START + m * 60);
+        let phase = (m % 1440) as f64 / 1440.0 * std::f64::consts::TAU;
+        let jitter = ((m * 7919) % 17) as f64 / 17.0 - 0.5;
+        let calls = (400.0 * (0.55 - 0.45 * phase.cos()) * (1.0 + 0.1 * jitter)).round();
+        let errs = if burst.contains(&m) {
+            (calls * 0.08).round()
+        } else if (m * 31) % 97 == 0 {
+            1.0
+        } else {
+            0.0
+        };
+        invocations.push((t, calls));
+        errors.push((t, errs));
+    }
+    let key = |name: &str| {
+        MetricKey::new("AWS/Lambda", name, vec![Dimension::new("FunctionName", FUNCTION)], "Sum", 60)
+    };
+    Scenario {
+        file: "checkout.json".into(),
+        stack: "shop".into(),
+        resources: vec![
+            Resource::new("Checkout", FUNCTION, "AWS::Lambda::Function"),
+            Resource::new("CheckoutRole", "shop-CheckoutRole-9Z", "AWS::IAM::Role"),
+        ],
+        series: vec![
+            ScenarioSeries { key: key("Invocations"), points: invocations },
+            ScenarioSeries { key: key("Errors"), points: errors },
+        ],
+        ..Scenario::default()
+    }
+}
+
+struct Pipeline {
+    clock: SimClock,
+    source: ScenarioSource<SimClock>,
+    store: InMemoryMetricStore,
+    state: InMemoryStateStore,
+    queue: InMemoryQueue,
+    log: InMemoryDeliveryLog,
+    notifier: CollectingNotifier,
+}
+
+impl Pipeline {
+    fn new(scenario: Scenario, start: Timestamp) -> Self {
+        let clock = SimClock::at(start);
+        Self {
+            source: ScenarioSource::new(vec![scenario], clock.clone(), 60),
+            clock,
+            store: InMemoryMetricStore::default(),
+            state: InMemoryStateStore::new(),
+            queue: InMemoryQueue::new(),
+            log: InMemoryDeliveryLog::new(),
+            notifier: CollectingNotifier::new(),
+        }
+    }
+
+    /// One tick at `t`; returns the changes recorded by the analyzer.
+    async fn tick(&self, t: Timestamp) -> Vec<Notification> {
+        self.clock.set(t);
+        let ingest = ingest::handler::Deps {
+            catalog: &self.source,
+            source: &self.source,
+            store: &self.store,
+            state: &self.state,
+            queue: &self.queue,
+            clock: self.clock.clone(),
+            settings: ingest::handler::Settings {
+                selection: StackSelection::All,
+                warm_start_secs: 2 * DAY,
+                ..ingest::handler::Settings::default()
+            },
+        };
+        let report = ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled).await.unwrap();
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        self.analyze().await
+    }
+
+    async fn analyze(&self) -> Vec<Notification> {
+        let analyzer = analyzer::handler::Deps {
+            store: &self.store,
+            state: &self.state,
+            clock: self.clock.clone(),
+            settings: AnalyzerSettings::default(),
+        };
+        for (stack, _) in self.queue.drain() {
+            analyzer::handler::handle(&analyzer, &analyzer::handler::Request { stack }).await.unwrap();
+        }
+        let changes = self.state.drain_outbox();
+        self.deliver(&changes).await;
+        changes
+    }
+
+    async fn deliver(&self, batch: &[Notification]) -> notifier::handler::Report {
+        let deps = notifier::handler::Deps {
+            notifier: &self.notifier,
+            log: &self.log,
+            filter: NotificationFilter::default(),
+        };
+        notifier::handler::handle(&deps, batch).await
+    }
+}
+
+fn types(notifications: &[Notification]) -> Vec<&str> {
+    notifications.iter().map(|n| n.message_type.as_str()).collect()
+}
+
+#[tokio::test]
+async fn an_error_burst_opens_one_insight_that_closes_and_is_notified_once_each() {
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(checkout_scenario(), deployed);
+    let mut all = Vec::new();
+    let mut t = deployed;
+    while t < Timestamp::from_secs(START + 3 * DAY) {
+        all.extend(p.tick(t).await);
+        t = t.add(300);
+    }
+    assert_eq!(types(&all).first(), Some(&"NEW_INSIGHT"), "{:?}", types(&all));
+    assert_eq!(types(&all).iter().filter(|t| **t == "NEW_INSIGHT").count(), 1);
+    assert_eq!(types(&all).last(), Some(&"CLOSED_INSIGHT"));
+    let opened = &all[0];
+    let onset = Timestamp::from_secs(START + 2 * DAY + 14 * 3600);
+    assert_eq!(opened.insight.anomalies[0].resource_name, FUNCTION);
+    assert_eq!(opened.insight.anomalies[0].metric_name, "Errors");
+    assert_eq!(opened.insight.start_time, onset.to_string());
+    assert!(opened.change_time <= onset.add(600).to_string(), "opened at {}", opened.change_time);
+    // Every change was sent once, and only once.
+    let sent = p.notifier.sent();
+    assert_eq!(sent.len(), all.len());
+    let mut ids: Vec<_> = sent.iter().map(|n| n.change_id.clone()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), sent.len());
+}
+
+#[tokio::test]
+async fn rerunning_a_tick_and_redelivering_a_batch_send_nothing_new() {
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(checkout_scenario(), deployed);
+    let mut t = deployed;
+    let mut opened = Vec::new();
+    while opened.is_empty() {
+        opened = p.tick(t).await;
+        t = t.add(300);
+    }
+    let again = p.tick(t.add(-300)).await;
+    assert!(again.is_empty(), "re-running a tick recorded {:?}", types(&again));
+    let redelivered = p.deliver(&opened).await;
+    assert_eq!((redelivered.sent, redelivered.duplicates), (0, opened.len()));
+    assert_eq!(p.notifier.sent().len(), opened.len());
+}
+
+#[tokio::test]
+async fn a_quiet_stack_produces_nothing() {
+    let mut scenario = checkout_scenario();
+    for series in &mut scenario.series {
+        if series.key.name() == "Errors" {
+            for p in &mut series.points {
+                p.1 = p.1.min(1.0);
+            }
+        }
+    }
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(scenario, deployed);
+    let mut t = deployed;
+    while t < Timestamp::from_secs(START + 3 * DAY) {
+        let changes = p.tick(t).await;
+        assert!(changes.is_empty(), "at {t}: {:?}", changes.first().map(|c| &c.insight.name));
+        t = t.add(300);
+    }
+}
+
+#[tokio::test]
+async fn a_stack_that_disappears_has_its_open_insight_closed() {
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(checkout_scenario(), deployed);
+    let mut t = deployed;
+    while p.state.drain_outbox().is_empty() && p.notifier.sent().is_empty() {
+        p.tick(t).await;
+        t = t.add(300);
+    }
+    // The stack is deleted: the source now lists no stack at all.
+    let empty = Pipeline::new(Scenario { stack: "other".into(), ..Scenario::default() }, t);
+    let ingest = ingest::handler::Deps {
+        catalog: &empty.source,
+        source: &empty.source,
+        store: &p.store,
+        state: &p.state,
+        queue: &p.queue,
+        clock: p.clock.clone(),
+        settings: ingest::handler::Settings::default(),
+    };
+    p.clock.set(t);
+    ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled).await.unwrap();
+    let closed = p.analyze().await;
+    assert_eq!(types(&closed), vec!["CLOSED_INSIGHT"]);
+    assert_eq!(closed[0].insight.status, "CLOSED");
+}
