@@ -40,6 +40,14 @@ pub fn table(insights: &[InsightDto]) -> String {
             ins.open_time,
             ins.close_time.as_deref().unwrap_or("-"),
         );
+        if let Some(c) = &ins.probable_cause {
+            let _ = writeln!(
+                out,
+                "   probable cause {} at {}: {}",
+                c.cause, c.primary_resource, c.evidence
+            );
+            let _ = writeln!(out, "   action {}: {}", c.action, c.suggestion);
+        }
         for a in &ins.anomalies {
             let _ = writeln!(
                 out,

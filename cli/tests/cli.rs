@@ -4,7 +4,10 @@
 use std::process::Command;
 
 fn stackwatch(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_stackwatch")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -52,7 +55,11 @@ fn an_empty_or_history_only_scenario_is_not_an_error_and_json_is_an_empty_array(
     .unwrap();
     for file in [&empty, &history] {
         let out = stackwatch(&["replay", "--json", file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(parsed, serde_json::json!([]));
     }

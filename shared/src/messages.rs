@@ -49,6 +49,33 @@ pub struct InsightDto {
     pub relevant_events: Vec<RelevantEventDto>,
     /// What to do.
     pub recommendations: Vec<RecommendationDto>,
+    /// Physical id of the resource where the problem probably is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_resource: Option<String>,
+    /// The probable cause, with its evidence and the action to take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probable_cause: Option<ProbableCauseDto>,
+}
+
+/// The probable cause of an insight.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbableCauseDto {
+    /// `OWN_CHANGE`, `SYSTEM_CHANGE`, `LIMIT_REACHED`, `COMPONENT_FAILURE`
+    /// or `DEPENDENCY_FAILURE`.
+    pub cause: String,
+    /// Physical id of the resource where the problem probably is.
+    pub primary_resource: String,
+    /// Its CloudFormation type.
+    pub primary_resource_type: String,
+    /// Its logical id.
+    pub primary_logical_id: String,
+    /// What supports the cause, with times and numbers.
+    pub evidence: String,
+    /// `ROLL_BACK`, `BLOCK`, `SCALE_UP`, `RESTART` or `EXCLUDE`.
+    pub action: String,
+    /// The action as a sentence.
+    pub suggestion: String,
 }
 
 /// An anomaly of an insight.
@@ -94,6 +121,12 @@ pub struct AnomalyDto {
     /// "errors of X rose from 0.2/min to 12/min".
     #[serde(default)]
     pub description: String,
+    /// For errors: the observed share of requests that failed (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_rate: Option<f64>,
+    /// For errors: the usual share of requests that failed (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_rate: Option<f64>,
 }
 
 /// A CloudWatch dimension.
@@ -194,6 +227,14 @@ fn tidy(v: f64) -> f64 {
     (v * scale).round() / scale
 }
 
+fn tidy_rate(v: f64) -> f64 {
+    if v.is_finite() {
+        (v * 1e5).round() / 1e5
+    } else {
+        0.0
+    }
+}
+
 impl From<&Anomaly> for AnomalyDto {
     fn from(a: &Anomaly) -> Self {
         Self {
@@ -222,6 +263,8 @@ impl From<&Anomaly> for AnomalyDto {
             start_time: time(a.start),
             end_time: a.end.map(time),
             description: a.sentence(),
+            observed_rate: a.rate.map(|r| tidy_rate(r.observed)),
+            expected_rate: a.rate.map(|r| tidy_rate(r.expected)),
         }
     }
 }
@@ -273,6 +316,16 @@ impl From<&Insight> for InsightDto {
                 .iter()
                 .map(RecommendationDto::from)
                 .collect(),
+            primary_resource: i.cause.as_ref().map(|c| c.primary.physical_id.clone()),
+            probable_cause: i.cause.as_ref().map(|c| ProbableCauseDto {
+                cause: c.cause.as_str().into(),
+                primary_resource: c.primary.physical_id.clone(),
+                primary_resource_type: c.primary.resource_type.clone(),
+                primary_logical_id: c.primary.logical_id.clone(),
+                evidence: c.evidence.clone(),
+                action: c.action.as_str().into(),
+                suggestion: c.suggestion.clone(),
+            }),
         }
     }
 }

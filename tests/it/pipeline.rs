@@ -41,7 +41,13 @@ fn checkout_scenario() -> Scenario {
         errors.push((t, errs));
     }
     let key = |name: &str| {
-        MetricKey::new("AWS/Lambda", name, vec![Dimension::new("FunctionName", FUNCTION)], "Sum", 60)
+        MetricKey::new(
+            "AWS/Lambda",
+            name,
+            vec![Dimension::new("FunctionName", FUNCTION)],
+            "Sum",
+            60,
+        )
     };
     Scenario {
         file: "checkout.json".into(),
@@ -51,8 +57,14 @@ fn checkout_scenario() -> Scenario {
             Resource::new("CheckoutRole", "shop-CheckoutRole-9Z", "AWS::IAM::Role"),
         ],
         series: vec![
-            ScenarioSeries { key: key("Invocations"), points: invocations },
-            ScenarioSeries { key: key("Errors"), points: errors },
+            ScenarioSeries {
+                key: key("Invocations"),
+                points: invocations,
+            },
+            ScenarioSeries {
+                key: key("Errors"),
+                points: errors,
+            },
         ],
         ..Scenario::default()
     }
@@ -98,7 +110,9 @@ impl Pipeline {
                 ..ingest::handler::Settings::default()
             },
         };
-        let report = ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled).await.unwrap();
+        let report = ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled)
+            .await
+            .unwrap();
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         self.analyze().await
     }
@@ -111,7 +125,9 @@ impl Pipeline {
             settings: AnalyzerSettings::default(),
         };
         for (stack, _) in self.queue.drain() {
-            analyzer::handler::handle(&analyzer, &analyzer::handler::Request { stack }).await.unwrap();
+            analyzer::handler::handle(&analyzer, &analyzer::handler::Request { stack })
+                .await
+                .unwrap();
         }
         let changes = self.state.drain_outbox();
         self.deliver(&changes).await;
@@ -129,7 +145,10 @@ impl Pipeline {
 }
 
 fn types(notifications: &[Notification]) -> Vec<&str> {
-    notifications.iter().map(|n| n.message_type.as_str()).collect()
+    notifications
+        .iter()
+        .map(|n| n.message_type.as_str())
+        .collect()
 }
 
 #[tokio::test]
@@ -142,15 +161,27 @@ async fn an_error_burst_opens_one_insight_that_closes_and_is_notified_once_each(
         all.extend(p.tick(t).await);
         t = t.add(300);
     }
-    assert_eq!(types(&all).first(), Some(&"NEW_INSIGHT"), "{:?}", types(&all));
-    assert_eq!(types(&all).iter().filter(|t| **t == "NEW_INSIGHT").count(), 1);
+    assert_eq!(
+        types(&all).first(),
+        Some(&"NEW_INSIGHT"),
+        "{:?}",
+        types(&all)
+    );
+    assert_eq!(
+        types(&all).iter().filter(|t| **t == "NEW_INSIGHT").count(),
+        1
+    );
     assert_eq!(types(&all).last(), Some(&"CLOSED_INSIGHT"));
     let opened = &all[0];
     let onset = Timestamp::from_secs(START + 2 * DAY + 14 * 3600);
     assert_eq!(opened.insight.anomalies[0].resource_name, FUNCTION);
     assert_eq!(opened.insight.anomalies[0].metric_name, "Errors");
     assert_eq!(opened.insight.start_time, onset.to_string());
-    assert!(opened.change_time <= onset.add(600).to_string(), "opened at {}", opened.change_time);
+    assert!(
+        opened.change_time <= onset.add(600).to_string(),
+        "opened at {}",
+        opened.change_time
+    );
     // Every change was sent once, and only once.
     let sent = p.notifier.sent();
     assert_eq!(sent.len(), all.len());
@@ -170,9 +201,16 @@ async fn rerunning_a_tick_and_redelivering_a_batch_send_nothing_new() {
         t = t.add(300);
     }
     let again = p.tick(t.add(-300)).await;
-    assert!(again.is_empty(), "re-running a tick recorded {:?}", types(&again));
+    assert!(
+        again.is_empty(),
+        "re-running a tick recorded {:?}",
+        types(&again)
+    );
     let redelivered = p.deliver(&opened).await;
-    assert_eq!((redelivered.sent, redelivered.duplicates), (0, opened.len()));
+    assert_eq!(
+        (redelivered.sent, redelivered.duplicates),
+        (0, opened.len())
+    );
     assert_eq!(p.notifier.sent().len(), opened.len());
 }
 
@@ -191,7 +229,11 @@ async fn a_quiet_stack_produces_nothing() {
     let mut t = deployed;
     while t < Timestamp::from_secs(START + 3 * DAY) {
         let changes = p.tick(t).await;
-        assert!(changes.is_empty(), "at {t}: {:?}", changes.first().map(|c| &c.insight.name));
+        assert!(
+            changes.is_empty(),
+            "at {t}: {:?}",
+            changes.first().map(|c| &c.insight.name)
+        );
         t = t.add(300);
     }
 }
@@ -206,7 +248,13 @@ async fn a_stack_that_disappears_has_its_open_insight_closed() {
         t = t.add(300);
     }
     // The stack is deleted: the source now lists no stack at all.
-    let empty = Pipeline::new(Scenario { stack: "other".into(), ..Scenario::default() }, t);
+    let empty = Pipeline::new(
+        Scenario {
+            stack: "other".into(),
+            ..Scenario::default()
+        },
+        t,
+    );
     let ingest = ingest::handler::Deps {
         catalog: &empty.source,
         source: &empty.source,
@@ -217,7 +265,9 @@ async fn a_stack_that_disappears_has_its_open_insight_closed() {
         settings: ingest::handler::Settings::default(),
     };
     p.clock.set(t);
-    ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled).await.unwrap();
+    ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled)
+        .await
+        .unwrap();
     let closed = p.analyze().await;
     assert_eq!(types(&closed), vec!["CLOSED_INSIGHT"]);
     assert_eq!(closed[0].insight.status, "CLOSED");

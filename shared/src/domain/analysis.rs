@@ -5,13 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{ValueKind, WatchedMetric};
-use super::detector::{Baseline, EpisodeChange, Sensitivity, SignalTraits};
-use super::insight::{InsightChange, SignalEvent, StackInsights};
+use super::catalog::{SignalClass, ValueKind, WatchedMetric};
+use super::detector::{Baseline, Episode, EpisodeChange, Sensitivity, SignalTraits};
+use super::explain::StackContext;
+use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
 use super::inventory::{StackInventory, TrackedMetric};
 use super::metric::MetricKey;
 use super::resource::ConfigValue;
 use super::time::{TimeRange, Timestamp};
+use super::topology::Topology;
 use super::window::{MetricWindow, Observation};
 
 /// Settings of the analyzer.
@@ -124,12 +126,19 @@ pub fn analyze(
             settled,
             settings,
             &mut |t, change| {
+                let rate = match change {
+                    EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
+                        error_rate(&tracked.watched, &ep, inventory, windows)
+                    }
+                    _ => None,
+                };
                 events.push((
                     t,
                     index,
                     SignalEvent {
                         metric: &tracked.watched,
                         change,
+                        rate,
                     },
                 ));
             },
@@ -151,6 +160,7 @@ pub fn analyze(
                 SignalEvent {
                     metric: &tracked.watched,
                     change: EpisodeChange::Ended(ep, end),
+                    rate: None,
                 },
             ));
             if !analysis.touched.contains(&tracked.watched.key) {
@@ -160,11 +170,57 @@ pub fn analyze(
     }
     events.sort_by_key(|(t, i, _)| (*t, *i));
     let ordered: Vec<SignalEvent<'_>> = events.into_iter().map(|(_, _, e)| e).collect();
-    analysis.changes =
-        state
-            .insights
-            .apply(&inventory.stack, &ordered, &inventory.events, now, settled);
+    let topology = Topology::of(&inventory.resources, &inventory.configs);
+    let ctx = StackContext {
+        resources: &inventory.resources,
+        configs: &inventory.configs,
+        events: &inventory.events,
+        topology: &topology,
+    };
+    analysis.changes = state
+        .insights
+        .apply(&inventory.stack, &ordered, &ctx, now, settled);
     analysis
+}
+
+/// The share of requests that failed over an errors episode, from the
+/// traffic metric of the same resource (invocations for a function,
+/// requests for an API), when its points cover the episode.
+fn error_rate(
+    metric: &WatchedMetric,
+    ep: &Episode,
+    inventory: &StackInventory,
+    windows: &BTreeMap<MetricKey, MetricWindow>,
+) -> Option<Rate> {
+    if metric.spec.class != SignalClass::Errors {
+        return None;
+    }
+    let traffic = inventory.metrics.iter().find(|m| {
+        m.watched.resource == metric.resource
+            && m.watched.spec.class == SignalClass::Traffic
+            && m.watched.key.period() == metric.key.period()
+    })?;
+    let window = windows.get(&traffic.watched.key)?;
+    let period = i64::from(metric.key.period());
+    let end = ep.last_abnormal.add(period);
+    if window.covered_until(ep.start)? < end {
+        return None;
+    }
+    let requests: f64 = window
+        .points()
+        .iter()
+        .filter(|(t, _)| *t >= ep.start && *t < end)
+        .map(|(_, v)| v)
+        .sum();
+    // The episode's means per abnormal period, over every period of the
+    // stretch (normal periods inside it had errors too, just fewer).
+    let periods = (end.since(ep.start) / period).max(1) as f64;
+    let errors = ep.observed() * periods;
+    let usual = ep.expected() * periods;
+    (requests >= 1.0).then(|| Rate {
+        observed: (errors / requests).min(1.0),
+        expected: (usual / requests).min(1.0),
+    })
 }
 
 fn judge_metric(

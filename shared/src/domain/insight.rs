@@ -10,7 +10,8 @@
 
 use super::catalog::{Direction, MetricSpec, SignalClass, WatchedMetric};
 use super::detector::{Episode, EpisodeChange};
-use super::event::{EventClass, RelevantEvent, StackEvent, relevant_to};
+use super::event::{RelevantEvent, relevant_to};
+use super::explain::{ProbableCause, StackContext, explain};
 use super::ids;
 use super::metric::MetricKey;
 use super::resource::Resource;
@@ -136,6 +137,17 @@ pub struct Anomaly {
     pub peak: f64,
     /// Largest robust z-score.
     pub score: f64,
+    /// For errors: the share of requests that failed, observed and usual.
+    pub rate: Option<Rate>,
+}
+
+/// A share of requests (errors per invocation), observed and expected.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    /// Observed fraction, 0–1.
+    pub observed: f64,
+    /// Usual fraction, 0–1.
+    pub expected: f64,
 }
 
 impl Anomaly {
@@ -147,17 +159,9 @@ impl Anomaly {
         }
     }
 
-    /// "errors of checkout-GetCart rose from 0.2/min to 12/min".
+    /// "errors of checkout-GetCart rose from 0.2% to 6.1%".
     pub fn sentence(&self) -> String {
-        let period = self.metric.period();
-        format!(
-            "{} of {} {} from {} to {}",
-            self.spec.label,
-            self.resource.display_name(),
-            self.verb(),
-            self.spec.format_value(self.expected, period),
-            self.spec.format_value(self.observed, period)
-        )
+        super::explain::describe(self)
     }
 }
 
@@ -203,6 +207,8 @@ pub struct Insight {
     pub relevant_events: Vec<RelevantEvent>,
     /// What to do.
     pub recommendations: Vec<Recommendation>,
+    /// The probable cause (reactive insights).
+    pub cause: Option<ProbableCause>,
 }
 
 impl Insight {
@@ -307,6 +313,8 @@ pub struct SignalEvent<'a> {
     pub metric: &'a WatchedMetric,
     /// What happened.
     pub change: EpisodeChange,
+    /// For errors: the share of requests that failed over the episode.
+    pub rate: Option<Rate>,
 }
 
 /// How long a stack must stay healthy before its insight closes.
@@ -338,28 +346,79 @@ impl StackInsights {
     }
 
     /// Applies signal events (in metric-time order) observed by the tick at
-    /// `now`, and closes the open insight when every anomaly has ended and
-    /// metrics up to `settled` have stayed healthy for [`HEALTHY_SECS`].
+    /// `now`, explains the open insight, and closes it when every anomaly
+    /// has ended and metrics up to `settled` have stayed healthy for
+    /// [`HEALTHY_SECS`]. Every change carries the insight as it is at the
+    /// end of the call.
     pub fn apply(
         &mut self,
         stack: &str,
         events: &[SignalEvent<'_>],
-        stack_events: &[StackEvent],
+        ctx: &StackContext<'_>,
         now: Timestamp,
         settled: Timestamp,
     ) -> Vec<InsightChange> {
-        let mut changes = Vec::new();
+        let severity_before = self.open.as_ref().map(|i| i.severity);
+        let mut kinds: Vec<ChangeKind> = Vec::new();
         for ev in events {
             match ev.change {
                 EpisodeChange::None => {}
                 EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
-                    self.on_abnormal(stack, ev.metric, &ep, stack_events, now, &mut changes);
+                    self.on_abnormal(stack, ev.metric, &ep, ev.rate, ctx, now, &mut kinds);
                 }
                 EpisodeChange::Ended(ep, end) => self.on_ended(ev.metric, &ep, end),
             }
         }
-        if let Some(insight) = self.open.as_mut()
-            && insight.all_ended()
+        let mut changes = Vec::new();
+        let Some(insight) = self.open.as_mut() else {
+            return changes;
+        };
+        let opened = kinds.contains(&ChangeKind::NewInsight);
+        if !kinds.is_empty() {
+            let before: Vec<String> = insight
+                .recommendations
+                .iter()
+                .map(|r| r.name.clone())
+                .collect();
+            if let Some(x) = explain(insight, ctx) {
+                for a in &mut insight.anomalies {
+                    a.role = if a.resource == x.cause.primary {
+                        AnomalyRole::Causal
+                    } else {
+                        AnomalyRole::Contextual
+                    };
+                }
+                // Where the problem is comes first.
+                insight
+                    .anomalies
+                    .sort_by_key(|a| (a.role != AnomalyRole::Causal, a.start));
+                // The name is given once, when the insight opens: people
+                // and tickets refer to it.
+                if opened {
+                    insight.name = x.name;
+                }
+                insight.cause = Some(x.cause);
+                for r in x.recommendations {
+                    if !before.contains(&r.name) {
+                        if !opened {
+                            kinds.push(ChangeKind::NewRecommendation {
+                                name: r.name.clone(),
+                            });
+                        }
+                        insight.recommendations.push(r);
+                    }
+                }
+            }
+        }
+        if let Some(previous) = severity_before
+            && insight.severity > previous
+        {
+            kinds.push(ChangeKind::SeverityUpgraded { previous });
+        }
+        for kind in kinds {
+            changes.push(InsightChange::new(kind, now, insight));
+        }
+        if insight.all_ended()
             && insight
                 .last_end()
                 .is_some_and(|end| settled.since(end) >= HEALTHY_SECS)
@@ -389,16 +448,18 @@ impl StackInsights {
         vec![InsightChange::new(ChangeKind::ClosedInsight, now, &insight)]
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_abnormal(
         &mut self,
         stack: &str,
         metric: &WatchedMetric,
         ep: &Episode,
-        stack_events: &[StackEvent],
+        rate: Option<Rate>,
+        ctx: &StackContext<'_>,
         now: Timestamp,
-        changes: &mut Vec<InsightChange>,
+        kinds: &mut Vec<ChangeKind>,
     ) {
-        let severity = rate(metric.spec, ep);
+        let severity = rate_severity(metric.spec, ep, rate);
         // An anomaly of this metric already in the open insight: update it.
         if let Some(insight) = self.open.as_mut()
             && let Some(a) = insight
@@ -406,21 +467,8 @@ impl StackInsights {
                 .iter_mut()
                 .find(|a| a.metric == metric.key && a.direction == ep.direction)
         {
-            update(a, ep, severity);
-            let before = insight.severity;
-            insight.severity = insight
-                .anomalies
-                .iter()
-                .map(|a| a.severity)
-                .max()
-                .unwrap_or(before);
-            if insight.severity > before {
-                changes.push(InsightChange::new(
-                    ChangeKind::SeverityUpgraded { previous: before },
-                    now,
-                    insight,
-                ));
-            }
+            update(a, ep, severity, rate);
+            insight.severity = insight.severity.max(severity);
             return;
         }
         let mut anomaly = match self
@@ -430,42 +478,30 @@ impl StackInsights {
         {
             Some(i) => {
                 let mut a = self.pending.remove(i);
-                update(&mut a, ep, severity);
+                update(&mut a, ep, severity, rate);
                 a
             }
-            None => new_anomaly(stack, metric, ep, severity),
+            None => new_anomaly(stack, metric, ep, severity, rate),
         };
         match self.open.as_mut() {
             Some(insight) => {
                 anomaly.role = AnomalyRole::Contextual;
                 let id = anomaly.id.clone();
-                let before = insight.severity;
                 insight.start = insight.start.min(anomaly.start);
+                insight.severity = insight.severity.max(anomaly.severity);
                 insight.anomalies.push(anomaly);
-                insight.severity = before.max(severity);
-                changes.push(InsightChange::new(
-                    ChangeKind::NewAssociation { anomaly_id: id },
-                    now,
-                    insight,
-                ));
-                if insight.severity > before {
-                    changes.push(InsightChange::new(
-                        ChangeKind::SeverityUpgraded { previous: before },
-                        now,
-                        insight,
-                    ));
-                }
+                kinds.push(ChangeKind::NewAssociation { anomaly_id: id });
             }
-            None if severity >= Severity::Medium => {
+            None if anomaly.severity >= Severity::Medium => {
                 let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
                 anomaly.role = AnomalyRole::Causal;
                 for a in &mut anomalies {
                     a.role = AnomalyRole::Contextual;
                 }
                 anomalies.insert(0, anomaly);
-                let insight = open_insight(stack, anomalies, stack_events, now);
-                changes.push(InsightChange::new(ChangeKind::NewInsight, now, &insight));
-                self.open = Some(insight);
+                self.open = Some(open_insight(stack, anomalies, ctx, now));
+                kinds.retain(|k| !matches!(k, ChangeKind::NewAssociation { .. }));
+                kinds.push(ChangeKind::NewInsight);
             }
             None => self.pending.push(anomaly),
         }
@@ -486,7 +522,13 @@ impl StackInsights {
     }
 }
 
-fn new_anomaly(stack: &str, metric: &WatchedMetric, ep: &Episode, severity: Severity) -> Anomaly {
+fn new_anomaly(
+    stack: &str,
+    metric: &WatchedMetric,
+    ep: &Episode,
+    severity: Severity,
+    rate: Option<Rate>,
+) -> Anomaly {
     let start = ep.start.secs().to_string();
     Anomaly {
         id: ids::derive(&[stack, &metric.key.id(), ep.direction.as_str(), &start]),
@@ -503,10 +545,14 @@ fn new_anomaly(stack: &str, metric: &WatchedMetric, ep: &Episode, severity: Seve
         expected: ep.expected(),
         peak: ep.peak,
         score: ep.peak_score,
+        rate,
     }
 }
 
-fn update(a: &mut Anomaly, ep: &Episode, severity: Severity) {
+fn update(a: &mut Anomaly, ep: &Episode, severity: Severity, rate: Option<Rate>) {
+    if rate.is_some() {
+        a.rate = rate;
+    }
     a.end = None;
     a.last_abnormal = ep.last_abnormal;
     a.observed = ep.observed();
@@ -519,7 +565,7 @@ fn update(a: &mut Anomaly, ep: &Episode, severity: Severity) {
 fn open_insight(
     stack: &str,
     anomalies: Vec<Anomaly>,
-    stack_events: &[StackEvent],
+    ctx: &StackContext<'_>,
     now: Timestamp,
 ) -> Insight {
     let start = anomalies.iter().map(|a| a.start).min().unwrap_or(now);
@@ -535,15 +581,16 @@ fn open_insight(
         .map(|a| i64::from(a.metric.period()))
         .max()
         .unwrap_or(60);
-    let relevant_events = relevant_to(stack_events, start, period);
+    let relevant_events = relevant_to(ctx.events, start, period);
     let severity = anomalies
         .iter()
         .map(|a| a.severity)
         .max()
         .unwrap_or(Severity::Medium);
-    let mut insight = Insight {
+    let name = format!("{} in stack {stack}", first.sentence());
+    Insight {
         id,
-        name: String::new(),
+        name,
         kind: InsightKind::Reactive,
         severity,
         status: InsightStatus::Ongoing,
@@ -555,42 +602,34 @@ fn open_insight(
         anomalies,
         relevant_events,
         recommendations: Vec::new(),
-    };
-    insight.name = name(&insight);
-    insight
+        cause: None,
+    }
 }
 
-/// A name people can read: "Errors of checkout-GetCart rose from 0.2/min to
-/// 12/min after a deployment".
-fn name(insight: &Insight) -> String {
-    let Some(lead) = insight.lead() else {
-        return format!("Anomalous behaviour in stack {}", insight.stack);
-    };
-    let mut text = lead.sentence();
-    if let Some(first) = text.get(..1) {
-        text = first.to_uppercase() + &text[1..];
+/// How much an anomaly matters, with the error rate when known: a failure
+/// rate of several percent is HIGH whatever the volume.
+fn rate_severity(spec: &MetricSpec, ep: &Episode, rate: Option<Rate>) -> Severity {
+    let by_size = rate_anomaly(spec, ep);
+    match rate {
+        Some(r)
+            if spec.class == SignalClass::Errors
+                && ep.direction == Direction::Increase
+                && by_size >= Severity::Medium =>
+        {
+            if r.observed >= 0.05 && r.observed >= 3.0 * r.expected {
+                Severity::High
+            } else {
+                by_size
+            }
+        }
+        _ => by_size,
     }
-    let deployed = insight
-        .relevant_events
-        .iter()
-        .any(|e| e.class == EventClass::Deployment);
-    if deployed {
-        text.push_str(" after a deployment");
-    }
-    let others = insight.anomalies.len() - 1;
-    if others > 0 {
-        text.push_str(&format!(
-            " (+{others} related anomal{})",
-            if others == 1 { "y" } else { "ies" }
-        ));
-    }
-    text
 }
 
 /// How much an anomaly matters, from what the metric means and how far it
 /// moved: a large, clear change of a bad kind is HIGH; a change too small
 /// in absolute terms to hurt anyone is LOW whatever its z-score.
-pub fn rate(spec: &MetricSpec, ep: &Episode) -> Severity {
+pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
     let observed = ep.observed();
     let expected = ep.expected();
     let excess = (observed - expected).abs();

@@ -1,0 +1,1095 @@
+//! Explanations of reactive insights: the probable cause, the primary
+//! resource (where the problem is, not everything that felt it), what to
+//! do, and a name people can read.
+//!
+//! The probable cause follows the order an experienced troubleshooter
+//! checks things in:
+//! 1. **Our own change**: a deployment or configuration change of an
+//!    abnormal resource (or of one next to it) shortly before the start.
+//!    Action: roll back.
+//! 2. **A limit reached**: throttles, or a backlog that the consumer cannot
+//!    drain although it is healthy. Action: scale up.
+//! 3. **A change by the system around us**: the first thing to move was the
+//!    traffic entering the stack (a surge or a drop). Action: block the
+//!    excess (or, for a drop, restart what stopped sending).
+//! 4. **A dependency failing**: the deepest abnormal resource is a table,
+//!    queue, topic or stream that others call and that went wrong no later
+//!    than they did. Action: exclude it (fail over, shed, bypass).
+//! 5. **One component failing**: otherwise, the abnormal resource that went
+//!    wrong first, preferring the deepest. Action: restart it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::catalog::{Direction, SignalClass};
+use super::event::{EventClass, StackEvent, classify};
+use super::insight::{Anomaly, Insight, Recommendation, Severity};
+use super::recommend::recommend;
+use super::resource::{ConfigValue, Resource, ResourceKind};
+use super::time::{MINUTE, Timestamp};
+use super::topology::Topology;
+
+/// The kinds of probable cause.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// A deployment or configuration change of ours.
+    OwnChange,
+    /// A change by the system around the stack: its traffic.
+    SystemChange,
+    /// A limit or quota reached.
+    LimitReached,
+    /// One component failing on its own.
+    ComponentFailure,
+    /// A dependency failing and taking its callers down.
+    DependencyFailure,
+}
+
+impl Cause {
+    /// `OWN_CHANGE`, `SYSTEM_CHANGE`, `LIMIT_REACHED`, `COMPONENT_FAILURE`,
+    /// `DEPENDENCY_FAILURE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::OwnChange => "OWN_CHANGE",
+            Cause::SystemChange => "SYSTEM_CHANGE",
+            Cause::LimitReached => "LIMIT_REACHED",
+            Cause::ComponentFailure => "COMPONENT_FAILURE",
+            Cause::DependencyFailure => "DEPENDENCY_FAILURE",
+        }
+    }
+}
+
+/// What to do first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Undo the change.
+    RollBack,
+    /// Refuse the excess traffic.
+    Block,
+    /// Add capacity or raise the limit.
+    ScaleUp,
+    /// Replace the failing component's instances, or revive what stopped.
+    Restart,
+    /// Take the failing dependency out of the path.
+    Exclude,
+}
+
+impl Action {
+    /// `ROLL_BACK`, `BLOCK`, `SCALE_UP`, `RESTART`, `EXCLUDE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::RollBack => "ROLL_BACK",
+            Action::Block => "BLOCK",
+            Action::ScaleUp => "SCALE_UP",
+            Action::Restart => "RESTART",
+            Action::Exclude => "EXCLUDE",
+        }
+    }
+}
+
+/// The probable cause of an insight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbableCause {
+    /// Which kind.
+    pub cause: Cause,
+    /// Where the problem is.
+    pub primary: Resource,
+    /// The observation that supports it, quoting times and numbers.
+    pub evidence: String,
+    /// What to do first.
+    pub action: Action,
+    /// The action as a sentence.
+    pub suggestion: String,
+}
+
+/// What the explainer knows about the stack.
+#[derive(Clone, Copy, Debug)]
+pub struct StackContext<'a> {
+    /// Every resource of the stack.
+    pub resources: &'a [Resource],
+    /// Describe-call output by physical id.
+    pub configs: &'a BTreeMap<String, ConfigValue>,
+    /// Recent stack events.
+    pub events: &'a [StackEvent],
+    /// Who sends work to whom.
+    pub topology: &'a Topology,
+}
+
+/// The explanation of an insight.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    /// The probable cause.
+    pub cause: ProbableCause,
+    /// A name people can read.
+    pub name: String,
+    /// What to do, most important first.
+    pub recommendations: Vec<Recommendation>,
+}
+
+/// How long before an anomaly a change of the abnormal resource itself is a
+/// suspect.
+const OWN_CHANGE_WINDOW: i64 = 60 * MINUTE;
+/// How long before an anomaly a change of a neighbour is a suspect.
+const NEIGHBOUR_CHANGE_WINDOW: i64 = 30 * MINUTE;
+
+/// The name people know a resource by in an anomaly: an API's name rather
+/// than its id, a queue's name rather than its URL.
+pub fn display(anomaly: &Anomaly) -> String {
+    match anomaly.metric.dimension("ApiName") {
+        Some(name) => name.to_string(),
+        None => anomaly.resource.display_name().to_string(),
+    }
+}
+
+fn display_resource(resource: &Resource, anomalies: &[Anomaly]) -> String {
+    anomalies
+        .iter()
+        .find(|a| &a.resource == resource)
+        .map_or_else(|| resource.display_name().to_string(), display)
+}
+
+/// "errors of checkout-GetCart rose from 0.2% to 6.1%", with rates when
+/// the anomaly has them.
+pub fn describe(a: &Anomaly) -> String {
+    let period = a.metric.period();
+    let (from, to) = match a.rate {
+        Some(rate) => (percent(rate.expected), percent(rate.observed)),
+        None => (
+            a.spec.format_value(a.expected, period),
+            a.spec.format_value(a.observed, period),
+        ),
+    };
+    format!(
+        "{} of {} {} from {from} to {to}",
+        a.spec.label,
+        display(a),
+        a.verb()
+    )
+}
+
+fn percent(fraction: f64) -> String {
+    let p = fraction * 100.0;
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 1.0 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+fn capitalised(text: String) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => text,
+    }
+}
+
+fn is_dependency(kind: Option<ResourceKind>) -> bool {
+    matches!(
+        kind,
+        Some(
+            ResourceKind::DynamoDbTable
+                | ResourceKind::SqsQueue
+                | ResourceKind::SnsTopic
+                | ResourceKind::KinesisStream
+        )
+    )
+}
+
+/// Explains an insight, or `None` when it has no anomaly.
+pub fn explain(insight: &Insight, ctx: &StackContext<'_>) -> Option<Explanation> {
+    let anomalies = &insight.anomalies;
+    let earliest = anomalies.iter().map(|a| a.start).min()?;
+    let abnormal: BTreeSet<&str> = anomalies
+        .iter()
+        .map(|a| a.resource.physical_id.as_str())
+        .collect();
+    let cause = own_change(anomalies, &abnormal, earliest, ctx)
+        .or_else(|| limit_reached(anomalies, ctx))
+        .or_else(|| demand_change(anomalies, earliest, ctx))
+        .unwrap_or_else(|| failure(anomalies, earliest, ctx));
+    let name = name(&cause, anomalies);
+    let recommendations = recommendations(&cause, anomalies, ctx);
+    Some(Explanation {
+        cause,
+        name,
+        recommendations,
+    })
+}
+
+/// The anomaly a resource is best described by: its most severe, then its
+/// earliest.
+fn lead_on<'a>(anomalies: &'a [Anomaly], resource: &Resource) -> Option<&'a Anomaly> {
+    anomalies
+        .iter()
+        .filter(|a| &a.resource == resource)
+        .max_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(b.start.cmp(&a.start))
+                .then(a.score.total_cmp(&b.score))
+        })
+}
+
+fn own_change(
+    anomalies: &[Anomaly],
+    abnormal: &BTreeSet<&str>,
+    earliest: Timestamp,
+    ctx: &StackContext<'_>,
+) -> Option<ProbableCause> {
+    let period = anomalies
+        .iter()
+        .map(|a| i64::from(a.metric.period()))
+        .max()
+        .unwrap_or(60);
+    let mut best: Option<(u8, Timestamp, &StackEvent, Resource)> = None;
+    for event in ctx.events {
+        let Some(class) = classify(event) else {
+            continue;
+        };
+        if class == EventClass::Infrastructure && event.status != "CREATE_COMPLETE" {
+            continue;
+        }
+        let id = event.resource.physical_id.as_str();
+        let until = earliest.add(period);
+        // The changed resource itself is abnormal: a strong suspect.
+        let (strength, primary) = if abnormal.contains(id) {
+            if event.time < earliest.add(-OWN_CHANGE_WINDOW) || event.time >= until {
+                continue;
+            }
+            (0, event.resource.clone())
+        } else {
+            if event.time < earliest.add(-NEIGHBOUR_CHANGE_WINDOW) || event.time >= until {
+                continue;
+            }
+            // A neighbour: it calls or is called by an abnormal resource.
+            let Some(a) = anomalies.iter().find(|a| {
+                ctx.topology.reaches(id, &a.resource.physical_id)
+                    || ctx.topology.reaches(&a.resource.physical_id, id)
+            }) else {
+                continue;
+            };
+            (1, a.resource.clone())
+        };
+        let better = match &best {
+            None => true,
+            Some((s, t, _, _)) => strength < *s || (strength == *s && event.time > *t),
+        };
+        if better {
+            best = Some((strength, event.time, event, primary));
+        }
+    }
+    let (_, _, event, primary) = best?;
+    let lead = lead_on(anomalies, &primary)?;
+    let minutes = lead.start.since(event.time).max(0) / MINUTE;
+    let what = match classify(event) {
+        Some(EventClass::Deployment) => "was deployed",
+        Some(EventClass::Infrastructure) => "was created",
+        _ => "was updated",
+    };
+    let changed = &event.resource.logical_id;
+    let evidence = capitalised(format!(
+        "{} {} minute{} after {changed} {what} at {}",
+        describe(lead),
+        minutes,
+        if minutes == 1 { "" } else { "s" },
+        event.time.hhmm()
+    ));
+    Some(ProbableCause {
+        cause: Cause::OwnChange,
+        suggestion: format!("Roll back the change to {changed} and confirm the metrics recover"),
+        primary,
+        evidence,
+        action: Action::RollBack,
+    })
+}
+
+fn limit_reached(anomalies: &[Anomaly], ctx: &StackContext<'_>) -> Option<ProbableCause> {
+    if let Some(a) = anomalies
+        .iter()
+        .filter(|a| a.spec.class == SignalClass::Throttles && a.direction == Direction::Increase)
+        .min_by_key(|a| a.start)
+    {
+        return Some(ProbableCause {
+            cause: Cause::LimitReached,
+            primary: a.resource.clone(),
+            evidence: capitalised(format!("{} at {}", describe(a), a.start.hhmm())),
+            action: Action::ScaleUp,
+            suggestion: format!("Give {} more capacity or a higher limit", display(a)),
+        });
+    }
+    // A backlog that a healthy consumer does not drain: the consumer is at
+    // its limit.
+    let backlog = anomalies
+        .iter()
+        .filter(|a| a.spec.class == SignalClass::Backlog && a.direction == Direction::Increase)
+        .min_by_key(|a| a.start)?;
+    let consumers: Vec<&Resource> = ctx
+        .resources
+        .iter()
+        .filter(|r| {
+            ctx.topology
+                .reaches(&backlog.resource.physical_id, &r.physical_id)
+        })
+        .collect();
+    let consumer_failing = anomalies.iter().any(|a| {
+        consumers.contains(&&a.resource)
+            && matches!(a.spec.class, SignalClass::Errors | SignalClass::Latency)
+    });
+    if consumer_failing {
+        return None;
+    }
+    Some(ProbableCause {
+        cause: Cause::LimitReached,
+        primary: backlog.resource.clone(),
+        evidence: capitalised(format!(
+            "{} at {} while its consumers showed no errors",
+            describe(backlog),
+            backlog.start.hhmm()
+        )),
+        action: Action::ScaleUp,
+        suggestion: format!(
+            "Let the consumers of {} process more in parallel",
+            display(backlog)
+        ),
+    })
+}
+
+fn demand_change(
+    anomalies: &[Anomaly],
+    earliest: Timestamp,
+    ctx: &StackContext<'_>,
+) -> Option<ProbableCause> {
+    let period = anomalies
+        .iter()
+        .map(|a| i64::from(a.metric.period()))
+        .max()
+        .unwrap_or(60);
+    let first_movers: Vec<&Anomaly> = anomalies
+        .iter()
+        .filter(|a| a.start <= earliest.add(period))
+        .collect();
+    let traffic: Vec<&Anomaly> = first_movers
+        .iter()
+        .copied()
+        .filter(|a| a.spec.class == SignalClass::Traffic)
+        .collect();
+    // Traffic must be among the first to move, and nothing failing may have
+    // moved before it.
+    let failing_first = first_movers
+        .iter()
+        .any(|a| matches!(a.spec.class, SignalClass::Errors) && a.severity >= Severity::Medium);
+    if traffic.is_empty() || failing_first {
+        return None;
+    }
+    // The entry point: a traffic anomaly that no other one reaches.
+    let entry = traffic
+        .iter()
+        .copied()
+        .find(|a| {
+            !traffic.iter().any(|b| {
+                b.resource != a.resource
+                    && ctx
+                        .topology
+                        .reaches(&b.resource.physical_id, &a.resource.physical_id)
+            })
+        })
+        .unwrap_or(traffic[0]);
+    let (action, suggestion) = match entry.direction {
+        Direction::Increase => (
+            Action::Block,
+            format!("Throttle or block the excess traffic to {}", display(entry)),
+        ),
+        Direction::Decrease => (
+            Action::Restart,
+            format!(
+                "Check and restart whatever stopped sending traffic to {}",
+                display(entry)
+            ),
+        ),
+    };
+    Some(ProbableCause {
+        cause: Cause::SystemChange,
+        primary: entry.resource.clone(),
+        evidence: capitalised(format!(
+            "{} at {}, before anything else changed",
+            describe(entry),
+            entry.start.hhmm()
+        )),
+        action,
+        suggestion,
+    })
+}
+
+fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -> ProbableCause {
+    let period = anomalies
+        .iter()
+        .map(|a| i64::from(a.metric.period()))
+        .max()
+        .unwrap_or(60);
+    // Candidates went wrong within two periods of the first anomaly.
+    let early: Vec<&Anomaly> = anomalies
+        .iter()
+        .filter(|a| a.start <= earliest.add(2 * period))
+        .collect();
+    let depth = |r: &Resource| {
+        anomalies
+            .iter()
+            .filter(|b| {
+                b.resource != *r
+                    && ctx
+                        .topology
+                        .reaches(&b.resource.physical_id, &r.physical_id)
+            })
+            .map(|b| b.resource.physical_id.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    let primary = early
+        .iter()
+        .max_by(|a, b| {
+            depth(&a.resource)
+                .cmp(&depth(&b.resource))
+                .then(b.start.cmp(&a.start))
+                .then(a.severity.cmp(&b.severity))
+        })
+        .map(|a| a.resource.clone())
+        .unwrap_or_else(|| anomalies[0].resource.clone());
+    let lead = lead_on(anomalies, &primary).unwrap_or(&anomalies[0]);
+    let callers_hurt = depth(&primary) > 0;
+    let name = display(lead);
+    if callers_hurt && is_dependency(ResourceKind::from_type(&primary.resource_type)) {
+        let hurt: Vec<String> = anomalies
+            .iter()
+            .filter(|b| {
+                b.resource != primary
+                    && ctx
+                        .topology
+                        .reaches(&b.resource.physical_id, &primary.physical_id)
+            })
+            .map(display)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        ProbableCause {
+            cause: Cause::DependencyFailure,
+            evidence: capitalised(format!(
+                "{} at {}, and its callers {} suffered",
+                describe(lead),
+                lead.start.hhmm(),
+                hurt.join(", ")
+            )),
+            primary,
+            action: Action::Exclude,
+            suggestion: format!(
+                "Take {name} out of the path (fail over, shed load, or serve from a cache) until it recovers"
+            ),
+        }
+    } else {
+        ProbableCause {
+            cause: Cause::ComponentFailure,
+            evidence: capitalised(format!("{} at {}", describe(lead), lead.start.hhmm())),
+            primary,
+            action: Action::Restart,
+            suggestion: format!("Find what fails in {name} and replace its failing instances"),
+        }
+    }
+}
+
+fn name(cause: &ProbableCause, anomalies: &[Anomaly]) -> String {
+    let Some(lead) = lead_on(anomalies, &cause.primary) else {
+        return "Anomalous behaviour".to_string();
+    };
+    let mut text = capitalised(describe(lead));
+    match cause.cause {
+        Cause::OwnChange => text.push_str(if cause.evidence.contains(" was deployed at ") {
+            " after a deployment"
+        } else {
+            " after a change"
+        }),
+        Cause::DependencyFailure => {
+            let hurt = anomalies
+                .iter()
+                .filter(|a| a.resource != cause.primary)
+                .map(display)
+                .collect::<BTreeSet<_>>();
+            if let Some(first) = hurt.iter().next() {
+                text.push_str(&format!(", slowing {first}"));
+                if hurt.len() > 1 {
+                    text.push_str(&format!(" and {} more", hurt.len() - 1));
+                }
+            }
+        }
+        _ => {}
+    }
+    text
+}
+
+fn recommendations(
+    cause: &ProbableCause,
+    anomalies: &[Anomaly],
+    ctx: &StackContext<'_>,
+) -> Vec<Recommendation> {
+    let mut out: Vec<Recommendation> = Vec::new();
+    let mut push = |id: &str, display: &str, reason: String| {
+        if let Some(r) = recommend(id, display, reason)
+            && !out.iter().any(|o| o.name == r.name)
+        {
+            out.push(r);
+        }
+    };
+    let primary_name = display_resource(&cause.primary, anomalies);
+    let primary_kind = ResourceKind::from_type(&cause.primary.resource_type);
+    if cause.cause == Cause::OwnChange && primary_kind == Some(ResourceKind::LambdaFunction) {
+        push("lambda-rollback", &primary_name, cause.evidence.clone());
+    }
+    // Then one recommendation per abnormal resource, primary first.
+    let mut order: Vec<&Anomaly> = anomalies.iter().collect();
+    order.sort_by_key(|a| {
+        (
+            a.resource != cause.primary,
+            std::cmp::Reverse(a.severity),
+            a.start,
+        )
+    });
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
+    for a in order {
+        if !seen.insert(a.resource.physical_id.as_str()) && a.resource != cause.primary {
+            continue;
+        }
+        let name = display(a);
+        let reason = capitalised(format!("{} at {}", describe(a), a.start.hhmm()));
+        let config = ctx.configs.get(&a.resource.physical_id);
+        match (
+            ResourceKind::from_type(&a.resource.resource_type),
+            a.spec.class,
+            a.direction,
+        ) {
+            (
+                Some(ResourceKind::LambdaFunction),
+                SignalClass::Throttles | SignalClass::Concurrency,
+                _,
+            ) => push("lambda-concurrency", &name, reason),
+            (Some(ResourceKind::LambdaFunction), SignalClass::Errors, _)
+                if cause.cause != Cause::OwnChange =>
+            {
+                push("lambda-errors", &name, reason)
+            }
+            (Some(ResourceKind::LambdaFunction), SignalClass::Latency, _)
+                if cause.cause != Cause::OwnChange =>
+            {
+                let timeout_ms = config
+                    .and_then(|c| c.at(&["Timeout"]).as_f64())
+                    .map(|s| s * 1000.0);
+                match timeout_ms {
+                    Some(limit) if a.peak >= 0.8 * limit => push(
+                        "lambda-timeout",
+                        &name,
+                        format!(
+                            "{reason}, {:.0}% of its {:.0} s timeout",
+                            a.peak / limit * 100.0,
+                            limit / 1000.0
+                        ),
+                    ),
+                    _ if cause.cause == Cause::DependencyFailure => {
+                        push("lambda-timeout", &name, reason)
+                    }
+                    _ if cause.cause == Cause::ComponentFailure => {
+                        push("lambda-memory", &name, reason)
+                    }
+                    _ => {}
+                }
+            }
+            (Some(ResourceKind::DynamoDbTable), SignalClass::Throttles, _) => {
+                let provisioned = config
+                    .and_then(|c| c.at(&["BillingModeSummary", "BillingMode"]).as_str())
+                    .is_none_or(|m| m == "PROVISIONED");
+                if provisioned {
+                    push("dynamodb-capacity", &name, reason);
+                } else {
+                    push("dynamodb-hot-keys", &name, reason);
+                }
+            }
+            (Some(ResourceKind::DynamoDbTable), SignalClass::Latency | SignalClass::Errors, _) => {
+                push("dynamodb-latency", &name, reason)
+            }
+            (
+                Some(ResourceKind::RestApi | ResourceKind::HttpApi),
+                SignalClass::Traffic,
+                Direction::Increase,
+            ) => {
+                push("apigw-throttle", &name, reason.clone());
+                push("apigw-waf", &name, reason);
+            }
+            (
+                Some(ResourceKind::RestApi | ResourceKind::HttpApi),
+                SignalClass::Traffic,
+                Direction::Decrease,
+            ) => push("apigw-traffic-drop", &name, reason),
+            (Some(ResourceKind::RestApi | ResourceKind::HttpApi), SignalClass::Errors, _)
+                if !anomalies.iter().any(|b| {
+                    b.spec.class == SignalClass::Errors
+                        && ResourceKind::from_type(&b.resource.resource_type)
+                            == Some(ResourceKind::LambdaFunction)
+                }) =>
+            {
+                push("apigw-logging", &name, reason)
+            }
+            (Some(ResourceKind::SqsQueue), SignalClass::Backlog, _) => {
+                push("sqs-scale-consumer", &name, reason)
+            }
+            (Some(ResourceKind::KinesisStream), SignalClass::Backlog, _) => {
+                push("kinesis-parallelization", &name, reason)
+            }
+            (Some(ResourceKind::KinesisStream), SignalClass::Throttles, _) => {
+                push("kinesis-shards", &name, reason)
+            }
+            (Some(ResourceKind::StateMachine), SignalClass::Errors, _) => {
+                push("sfn-retry", &name, reason)
+            }
+            (Some(ResourceKind::StateMachine), SignalClass::Throttles, _) => {
+                push("sfn-quotas", &name, reason)
+            }
+            (Some(ResourceKind::SnsTopic), SignalClass::Errors, _) => {
+                push("sns-delivery", &name, reason)
+            }
+            (Some(ResourceKind::LoadBalancer), SignalClass::Errors | SignalClass::Latency, _) => {
+                push("alb-targets", &name, reason)
+            }
+            _ => {}
+        }
+    }
+    out.truncate(4);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::find_spec;
+    use crate::domain::insight::{AnomalyRole, InsightKind, InsightStatus, Rate};
+    use crate::domain::metric::{Dimension, MetricKey};
+
+    const T0: i64 = 1_780_000_000 / 60 * 60;
+
+    fn at(minute: i64) -> Timestamp {
+        Timestamp::from_secs(T0 + minute * 60)
+    }
+
+    struct Stack {
+        api: Resource,
+        function: Resource,
+        consumer: Resource,
+        queue: Resource,
+        table: Resource,
+        resources: Vec<Resource>,
+        configs: BTreeMap<String, ConfigValue>,
+    }
+
+    fn text(pairs: &[(&str, &str)]) -> ConfigValue {
+        ConfigValue::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), ConfigValue::Text(v.to_string())))
+                .collect(),
+        )
+    }
+
+    fn stack() -> Stack {
+        let api = Resource::new("Api", "api1", "AWS::ApiGateway::RestApi");
+        let function = Resource::new("GetFunction", "shop-Get-1", "AWS::Lambda::Function");
+        let consumer = Resource::new(
+            "ConsumerFunction",
+            "shop-Consumer-2",
+            "AWS::Lambda::Function",
+        );
+        let queue = Resource::new(
+            "Queue",
+            "https://sqs.r.amazonaws.com/1/shop-Q",
+            "AWS::SQS::Queue",
+        );
+        let table = Resource::new("Table", "shop-Table-3", "AWS::DynamoDB::Table");
+        let mut resources = vec![
+            api.clone(),
+            function.clone(),
+            consumer.clone(),
+            queue.clone(),
+            table.clone(),
+        ];
+        resources.push(Resource::new(
+            "GetFunctionApiPermission",
+            "p",
+            "AWS::Lambda::Permission",
+        ));
+        resources.push(Resource::new(
+            "ConsumerMapping",
+            "esm-1",
+            "AWS::Lambda::EventSourceMapping",
+        ));
+        let mut configs = BTreeMap::new();
+        configs.insert(
+            "esm-1".to_string(),
+            text(&[
+                ("EventSourceArn", "arn:aws:sqs:r:1:shop-Q"),
+                ("FunctionArn", "arn:aws:lambda:r:1:function:shop-Consumer-2"),
+            ]),
+        );
+        configs.insert(
+            "shop-Table-3".to_string(),
+            ConfigValue::Map(
+                [(
+                    "BillingModeSummary".to_string(),
+                    text(&[("BillingMode", "PAY_PER_REQUEST")]),
+                )]
+                .into_iter()
+                .collect(),
+            ),
+        );
+        configs.insert(
+            "api1".to_string(),
+            text(&[("name", "shop-api"), ("stageName", "live")]),
+        );
+        Stack {
+            api,
+            function,
+            consumer,
+            queue,
+            table,
+            resources,
+            configs,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn anomaly(
+        resource: &Resource,
+        name: &str,
+        stat: &str,
+        start: i64,
+        direction: Direction,
+        observed: f64,
+        expected: f64,
+        severity: Severity,
+    ) -> Anomaly {
+        let kind = ResourceKind::from_type(&resource.resource_type).unwrap();
+        let namespace = match kind {
+            ResourceKind::LambdaFunction => "AWS/Lambda",
+            ResourceKind::DynamoDbTable => "AWS/DynamoDB",
+            ResourceKind::RestApi => "AWS/ApiGateway",
+            _ => "AWS/SQS",
+        };
+        let spec = find_spec(kind, namespace, name, stat).unwrap();
+        let dims = match kind {
+            ResourceKind::RestApi => vec![
+                Dimension::new("ApiName", "shop-api"),
+                Dimension::new("Stage", "live"),
+            ],
+            _ => vec![Dimension::new("Id", resource.physical_id.as_str())],
+        };
+        Anomaly {
+            id: format!("{}-{name}", resource.logical_id),
+            metric: MetricKey::new(namespace, name, dims, stat, 60),
+            resource: resource.clone(),
+            spec,
+            direction,
+            severity,
+            role: AnomalyRole::Contextual,
+            start: at(start),
+            end: None,
+            last_abnormal: at(start + 5),
+            observed,
+            expected,
+            peak: observed,
+            score: 10.0,
+            rate: None,
+        }
+    }
+
+    fn insight(anomalies: Vec<Anomaly>) -> Insight {
+        Insight {
+            id: "i".into(),
+            name: String::new(),
+            kind: InsightKind::Reactive,
+            severity: Severity::High,
+            status: InsightStatus::Ongoing,
+            stack: "shop".into(),
+            start: anomalies.iter().map(|a| a.start).min().unwrap(),
+            end: None,
+            open_time: at(10),
+            close_time: None,
+            anomalies,
+            relevant_events: Vec::new(),
+            recommendations: Vec::new(),
+            cause: None,
+        }
+    }
+
+    fn explain_with(s: &Stack, events: &[StackEvent], anomalies: Vec<Anomaly>) -> Explanation {
+        let topology = Topology::of(&s.resources, &s.configs);
+        let ctx = StackContext {
+            resources: &s.resources,
+            configs: &s.configs,
+            events,
+            topology: &topology,
+        };
+        explain(&insight(anomalies), &ctx).unwrap()
+    }
+
+    fn updated(r: &Resource, minute: i64) -> StackEvent {
+        StackEvent {
+            time: at(minute),
+            resource: r.clone(),
+            status: "UPDATE_COMPLETE".into(),
+            reason: None,
+        }
+    }
+
+    use Direction::{Decrease, Increase};
+    use Severity::{High, Low, Medium};
+
+    #[test]
+    fn errors_right_after_a_deployment_of_the_function_are_our_own_change() {
+        let s = stack();
+        let mut errors = anomaly(&s.function, "Errors", "Sum", 2, Increase, 12.0, 0.2, High);
+        errors.rate = Some(Rate {
+            observed: 0.062,
+            expected: 0.001,
+        });
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, 0)],
+            vec![
+                anomaly(&s.api, "5XXError", "Sum", 2, Increase, 12.0, 0.2, High),
+                errors,
+            ],
+        );
+        assert_eq!(x.cause.cause, Cause::OwnChange);
+        assert_eq!(x.cause.primary, s.function);
+        assert_eq!(x.cause.action, Action::RollBack);
+        assert!(
+            x.cause
+                .evidence
+                .contains("2 minutes after GetFunction was deployed at"),
+            "{}",
+            x.cause.evidence
+        );
+        assert_eq!(
+            x.name,
+            "Errors of shop-Get-1 rose from 0.10% to 6.2% after a deployment"
+        );
+        assert!(
+            x.recommendations[0]
+                .name
+                .starts_with("Roll back the deployment of shop-Get-1")
+        );
+    }
+
+    #[test]
+    fn a_change_long_before_or_to_an_unrelated_resource_is_not_the_cause() {
+        let s = stack();
+        let other = Resource::new("Topic", "arn:aws:sns:r:1:alarms", "AWS::SNS::Topic");
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, -90), updated(&other, 1)],
+            vec![anomaly(
+                &s.function,
+                "Errors",
+                "Sum",
+                2,
+                Increase,
+                12.0,
+                0.2,
+                High,
+            )],
+        );
+        assert_eq!(x.cause.cause, Cause::ComponentFailure);
+        assert_eq!(x.cause.primary, s.function);
+    }
+
+    #[test]
+    fn throttles_mean_a_limit_was_reached_where_they_happen() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(&s.function, "Errors", "Sum", 3, Increase, 20.0, 0.2, High),
+                anomaly(
+                    &s.table,
+                    "ThrottledRequests",
+                    "Sum",
+                    3,
+                    Increase,
+                    40.0,
+                    0.0,
+                    High,
+                ),
+            ],
+        );
+        assert_eq!(x.cause.cause, Cause::LimitReached);
+        assert_eq!(x.cause.primary, s.table);
+        assert_eq!(x.cause.action, Action::ScaleUp);
+        // An on-demand table throttles on hot keys, not on its capacity.
+        assert!(
+            x.recommendations
+                .iter()
+                .any(|r| r.link.ends_with("bp-partition-key-design.html"))
+        );
+    }
+
+    #[test]
+    fn a_surge_is_blamed_on_the_entry_point_not_on_what_felt_it() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &s.table,
+                    "ConsumedReadCapacityUnits",
+                    "Sum",
+                    0,
+                    Increase,
+                    6500.0,
+                    1600.0,
+                    Medium,
+                ),
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Increase,
+                    6500.0,
+                    1600.0,
+                    Medium,
+                ),
+                anomaly(&s.api, "Count", "Sum", 0, Increase, 6500.0, 1600.0, Medium),
+                anomaly(
+                    &s.function,
+                    "ConcurrentExecutions",
+                    "Maximum",
+                    1,
+                    Increase,
+                    12.0,
+                    4.0,
+                    Low,
+                ),
+            ],
+        );
+        assert_eq!(x.cause.cause, Cause::SystemChange);
+        assert_eq!(x.cause.primary, s.api);
+        assert_eq!(x.cause.action, Action::Block);
+        assert!(
+            x.name.starts_with("Requests of shop-api rose"),
+            "{}",
+            x.name
+        );
+    }
+
+    #[test]
+    fn a_slow_table_that_slows_its_callers_is_a_failing_dependency() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &s.api, "Latency", "Average", 1, Increase, 900.0, 120.0, Medium,
+                ),
+                anomaly(
+                    &s.function,
+                    "Duration",
+                    "Average",
+                    0,
+                    Increase,
+                    850.0,
+                    100.0,
+                    Medium,
+                ),
+                anomaly(
+                    &s.table,
+                    "SuccessfulRequestLatency",
+                    "Average",
+                    0,
+                    Increase,
+                    600.0,
+                    5.0,
+                    Medium,
+                ),
+            ],
+        );
+        assert_eq!(x.cause.cause, Cause::DependencyFailure);
+        assert_eq!(x.cause.primary, s.table);
+        assert_eq!(x.cause.action, Action::Exclude);
+        assert!(x.name.contains(", slowing "), "{}", x.name);
+    }
+
+    #[test]
+    fn a_traffic_drop_points_at_the_entry_point() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Decrease,
+                    100.0,
+                    900.0,
+                    High,
+                ),
+                anomaly(&s.api, "Count", "Sum", 0, Decrease, 100.0, 900.0, High),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::SystemChange, s.api.clone())
+        );
+        assert_eq!(x.cause.action, Action::Restart);
+    }
+
+    #[test]
+    fn a_backlog_is_the_consumers_fault_when_it_fails_and_a_limit_when_it_does_not() {
+        let s = stack();
+        let backlog = || {
+            anomaly(
+                &s.queue,
+                "ApproximateAgeOfOldestMessage",
+                "Maximum",
+                0,
+                Increase,
+                900.0,
+                5.0,
+                High,
+            )
+        };
+        let x = explain_with(&s, &[], vec![backlog()]);
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::LimitReached, s.queue.clone())
+        );
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                backlog(),
+                anomaly(&s.consumer, "Errors", "Sum", 0, Increase, 30.0, 0.1, High),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::ComponentFailure, s.consumer.clone())
+        );
+    }
+
+    #[test]
+    fn percentages_read_well() {
+        assert_eq!(percent(0.0012), "0.12%");
+        assert_eq!(percent(0.062), "6.2%");
+        assert_eq!(percent(0.5), "50%");
+    }
+}
