@@ -1,4 +1,5 @@
 //! The `stackwatch` binary as users run it: exit codes, what goes to stdout
+#![allow(clippy::unwrap_used)]
 //! and stderr, and the messages for bad input.
 
 use std::process::Command;
