@@ -1,6 +1,6 @@
 //! The `stackwatch` binary as users run it: exit codes, what goes to stdout
-#![allow(clippy::unwrap_used)]
 //! and stderr, and the messages for bad input.
+#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
