@@ -272,3 +272,67 @@ async fn a_stack_that_disappears_has_its_open_insight_closed() {
     assert_eq!(types(&closed), vec!["CLOSED_INSIGHT"]);
     assert_eq!(closed[0].insight.status, "CLOSED");
 }
+
+#[tokio::test]
+async fn a_misconfiguration_opens_one_proactive_insight_that_is_never_sent_again() {
+    use shared::domain::resource::ConfigValue;
+    let mut scenario = checkout_scenario();
+    scenario.resources.push(Resource::new(
+        "Orders",
+        "shop-Orders-7",
+        "AWS::DynamoDB::Table",
+    ));
+    let pitr = ConfigValue::Map(
+        [(
+            "ContinuousBackupsDescription".to_string(),
+            ConfigValue::Map(
+                [(
+                    "PointInTimeRecoveryDescription".to_string(),
+                    ConfigValue::Map(
+                        [(
+                            "PointInTimeRecoveryStatus".to_string(),
+                            ConfigValue::Text("DISABLED".into()),
+                        )]
+                        .into_iter()
+                        .collect(),
+                    ),
+                )]
+                .into_iter()
+                .collect(),
+            ),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    scenario.configs.insert("shop-Orders-7".into(), pitr);
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(scenario, deployed);
+    let mut proactive = Vec::new();
+    let mut t = deployed;
+    for _ in 0..48 {
+        proactive.extend(
+            p.tick(t)
+                .await
+                .into_iter()
+                .filter(|n| n.insight.kind == "PROACTIVE"),
+        );
+        t = t.add(300);
+    }
+    assert_eq!(
+        types(&proactive),
+        vec!["NEW_INSIGHT"],
+        "sent once, at the first tick"
+    );
+    let insight = &proactive[0].insight;
+    assert_eq!(proactive[0].change_time, deployed.to_string());
+    assert!(
+        insight.name.contains("Point-in-time recovery is off"),
+        "{}",
+        insight.name
+    );
+    assert!(
+        insight.recommendations[0]
+            .link
+            .starts_with("https://docs.aws.amazon.com/")
+    );
+}

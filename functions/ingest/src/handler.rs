@@ -255,10 +255,12 @@ where
         .updated
         .is_none_or(|u| now.floor(s.refresh_secs) > u.floor(s.refresh_secs));
     let resources_changed = inventory.resources != resources;
-    for r in resources
-        .iter()
-        .filter(|r| ResourceKind::from_type(&r.resource_type).is_some())
-    {
+    // Watched resources, and event source mappings (they say which queue or
+    // stream feeds which function).
+    for r in resources.iter().filter(|r| {
+        ResourceKind::from_type(&r.resource_type).is_some()
+            || r.resource_type == "AWS::Lambda::EventSourceMapping"
+    }) {
         let stale = refresh_all
             || !inventory.configs.contains_key(&r.physical_id)
             || changed.contains(&r.physical_id);

@@ -11,6 +11,7 @@ use super::explain::StackContext;
 use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
 use super::inventory::{StackInventory, TrackedMetric};
 use super::metric::MetricKey;
+use super::proactive::{self, Peaks, wants_peaks};
 use super::resource::ConfigValue;
 use super::time::{TimeRange, Timestamp};
 use super::topology::Topology;
@@ -45,8 +46,10 @@ impl Default for AnalyzerSettings {
 pub struct StackState {
     /// Baselines by metric.
     pub baselines: BTreeMap<MetricKey, Baseline>,
-    /// Open insight and pending anomalies.
+    /// Open insights and pending anomalies.
     pub insights: StackInsights,
+    /// Recent peaks of the metrics that proactive rules read.
+    pub peaks: BTreeMap<MetricKey, Peaks>,
 }
 
 /// What one analysis did.
@@ -180,6 +183,26 @@ pub fn analyze(
     analysis.changes = state
         .insights
         .apply(&inventory.stack, &ordered, &ctx, now, settled);
+    let peaks: Vec<(&MetricKey, &str, &Peaks)> = inventory
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let p = state.peaks.get(&m.watched.key)?;
+            Some((&m.watched.key, m.watched.resource.physical_id.as_str(), p))
+        })
+        .collect();
+    let findings = proactive::evaluate(&proactive::Context {
+        resources: &inventory.resources,
+        configs: &inventory.configs,
+        topology: &topology,
+        peaks: &peaks,
+        account_concurrency: None,
+        now,
+    });
+    let proactive_changes = state
+        .insights
+        .apply_findings(&inventory.stack, &findings, now);
+    analysis.changes.extend(proactive_changes);
     analysis
 }
 
@@ -235,7 +258,12 @@ fn judge_metric(
     let key = &tracked.watched.key;
     let period = i64::from(key.period());
     let traits = traits_for(&tracked.watched, configs);
-    let baseline = state.baselines.entry(key.clone()).or_default();
+    let StackState {
+        baselines,
+        peaks: all_peaks,
+        ..
+    } = state;
+    let baseline = baselines.entry(key.clone()).or_default();
     let from = match baseline.next() {
         Some(t) => t,
         None => match window.coverage().first() {
@@ -244,9 +272,8 @@ fn judge_metric(
         },
     };
     // Only whole periods that ended at least `settle` ago, and only as far
-    // as the fetched coverage reaches without a gap.
-    // A gap in the coverage (ingest was down) is skipped: nothing is known
-    // of it, so nothing is judged.
+    // as the fetched coverage reaches. A gap in the coverage (ingest was
+    // down) is skipped: nothing is known of it, so nothing is judged.
     let Some(stretch) = window.coverage().iter().find(|r| r.end > from) else {
         return 0;
     };
@@ -255,6 +282,7 @@ fn judge_metric(
     if until <= from {
         return 0;
     }
+    let mut peaks = wants_peaks(key).then(|| all_peaks.entry(key.clone()).or_default());
     let mut judged = 0;
     for (t, obs) in window.observations(TimeRange::new(from, until), period) {
         let value = match obs {
@@ -263,6 +291,9 @@ fn judge_metric(
             Observation::NoSamples => continue,
         };
         if let Some((_, change)) = baseline.observe(t, value, &traits, &settings.sensitivity) {
+            if let Some(p) = peaks.as_mut() {
+                p.record(t, value);
+            }
             judged += 1;
             if t >= tracked.live_from && change != EpisodeChange::None {
                 emit(t, change);

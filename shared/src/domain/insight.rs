@@ -14,6 +14,7 @@ use super::event::{RelevantEvent, relevant_to};
 use super::explain::{ProbableCause, StackContext, explain};
 use super::ids;
 use super::metric::MetricKey;
+use super::proactive::Finding;
 use super::resource::Resource;
 use super::time::Timestamp;
 
@@ -327,6 +328,8 @@ pub struct StackInsights {
     pub(crate) open: Option<Insight>,
     /// Ongoing LOW anomalies that have not opened an insight.
     pub(crate) pending: Vec<Anomaly>,
+    /// Open proactive insights, by rule and resource.
+    pub(crate) proactive: Vec<(String, Insight)>,
 }
 
 impl StackInsights {
@@ -343,6 +346,75 @@ impl StackInsights {
     /// Ongoing anomalies too small to open an insight.
     pub fn pending(&self) -> &[Anomaly] {
         &self.pending
+    }
+
+    /// Open proactive insights.
+    pub fn proactive(&self) -> impl Iterator<Item = &Insight> {
+        self.proactive.iter().map(|(_, i)| i)
+    }
+
+    /// Opens a proactive insight for each new finding and closes those whose
+    /// finding no longer holds. A finding that still holds sends nothing,
+    /// whatever its numbers do, unless its severity rose.
+    pub fn apply_findings(
+        &mut self,
+        stack: &str,
+        findings: &[Finding],
+        now: Timestamp,
+    ) -> Vec<InsightChange> {
+        let mut changes = Vec::new();
+        let key = |f: &Finding| format!("{}|{}", f.rule.id(), f.resource.physical_id);
+        let current: Vec<String> = findings.iter().map(key).collect();
+        let mut kept = Vec::new();
+        for (k, mut insight) in std::mem::take(&mut self.proactive) {
+            if current.contains(&k) {
+                kept.push((k, insight));
+            } else {
+                insight.status = InsightStatus::Closed;
+                insight.end = Some(now);
+                insight.close_time = Some(now);
+                changes.push(InsightChange::new(ChangeKind::ClosedInsight, now, &insight));
+            }
+        }
+        self.proactive = kept;
+        for f in findings {
+            let k = key(f);
+            if let Some((_, insight)) = self
+                .proactive
+                .iter_mut()
+                .find(|(existing, _)| *existing == k)
+            {
+                if f.severity > insight.severity {
+                    let previous = insight.severity;
+                    insight.severity = f.severity;
+                    changes.push(InsightChange::new(
+                        ChangeKind::SeverityUpgraded { previous },
+                        now,
+                        insight,
+                    ));
+                }
+                continue;
+            }
+            let insight = Insight {
+                id: ids::derive(&[stack, "PROACTIVE", &k, &now.secs().to_string()]),
+                name: f.name.clone(),
+                kind: InsightKind::Proactive,
+                severity: f.severity,
+                status: InsightStatus::Ongoing,
+                stack: stack.to_string(),
+                start: now,
+                end: None,
+                open_time: now,
+                close_time: None,
+                anomalies: Vec::new(),
+                relevant_events: Vec::new(),
+                recommendations: vec![f.recommendation.clone()],
+                cause: None,
+            };
+            changes.push(InsightChange::new(ChangeKind::NewInsight, now, &insight));
+            self.proactive.push((k, insight));
+        }
+        changes
     }
 
     /// Applies signal events (in metric-time order) observed by the tick at
@@ -436,8 +508,9 @@ impl StackInsights {
     /// or deselected): nothing will ever end its anomalies otherwise.
     pub fn close_all(&mut self, now: Timestamp) -> Vec<InsightChange> {
         self.pending.clear();
+        let mut changes = self.apply_findings("", &[], now);
         let Some(mut insight) = self.open.take() else {
-            return Vec::new();
+            return changes;
         };
         for a in insight.anomalies.iter_mut().filter(|a| a.end.is_none()) {
             a.end = Some(a.last_abnormal.add(i64::from(a.metric.period())).min(now));
@@ -445,7 +518,8 @@ impl StackInsights {
         insight.status = InsightStatus::Closed;
         insight.end = insight.last_end();
         insight.close_time = Some(now);
-        vec![InsightChange::new(ChangeKind::ClosedInsight, now, &insight)]
+        changes.push(InsightChange::new(ChangeKind::ClosedInsight, now, &insight));
+        changes
     }
 
     #[allow(clippy::too_many_arguments)]

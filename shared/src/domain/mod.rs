@@ -11,6 +11,7 @@ pub mod insight;
 pub mod inventory;
 pub mod metric;
 pub mod notification;
+pub mod proactive;
 pub mod recommend;
 pub mod resource;
 pub mod stack;
