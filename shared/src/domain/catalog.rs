@@ -200,7 +200,7 @@ static DYNAMODB_SPECS: [MetricSpec; 6] = [
     spec!(DYNAMODB, "ConsumedWriteCapacityUnits", "Sum", Count, Increase, Capacity, 100.0, 1.0, Normal, "consumed write capacity"),
     spec!(DYNAMODB, "UserErrors", "Sum", Count, Increase, ClientErrors, 5.0, 1.0, Slow, "user errors"),
     spec!(op DYNAMODB, "SuccessfulRequestLatency", "Average", Latency, Increase, Latency, 5.0, 0.5, Normal, "latency"),
-    spec!(op DYNAMODB, "ThrottledRequests", "Sum", Count, Increase, Throttles, 3.0, 1.0, Fast, "throttled requests"),
+    spec!(op DYNAMODB, "ThrottledRequests", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "throttled requests"),
     spec!(op DYNAMODB, "SystemErrors", "Sum", Count, Increase, Errors, 3.0, 1.0, Slow, "system errors"),
 ];
 
@@ -225,7 +225,7 @@ static HTTP_API_SPECS: [MetricSpec; 4] = [
 #[rustfmt::skip]
 static SQS_SPECS: [MetricSpec; 3] = [
     spec!(SQS, "ApproximateAgeOfOldestMessage", "Maximum", Gauge, Increase, Backlog, 60.0, 1.0, Fast, "age of oldest message"),
-    spec!(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", Gauge, Increase, Backlog, 50.0, 2.0, Fast, "visible messages"),
+    spec!(SQS, "ApproximateNumberOfMessagesVisible", "Maximum", Gauge, Increase, Backlog, 50.0, 2.0, Normal, "visible messages"),
     spec!(SQS, "NumberOfMessagesSent", "Sum", Count, Both, Traffic, 20.0, 0.5, Normal, "messages sent"),
 ];
 

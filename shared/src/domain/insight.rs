@@ -464,11 +464,12 @@ impl StackInsights {
                 insight
                     .anomalies
                     .sort_by_key(|a| (a.role != AnomalyRole::Causal, a.start));
-                // The name is given once, when the insight opens: people
-                // and tickets refer to it.
-                if opened {
-                    insight.name = x.name;
-                }
+                // The name follows the explanation: more metrics arrive in
+                // the ticks after an insight opens (every metric of the stack
+                // is fetched at every tick while it is open), and a name
+                // about the resource where the problem is beats a name about
+                // the first symptom seen. The id never changes.
+                insight.name = x.name;
                 insight.cause = Some(x.cause);
                 for r in x.recommendations {
                     if !before.contains(&r.name) {

@@ -125,7 +125,7 @@ pub static CATALOGUE: &[Template] = &[
         DynamoDbTable,
         "Enable point-in-time recovery on {resource}",
         "Turn on continuous backups so that the table can be restored to any second of the last 35 days after an accidental write or delete.",
-        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html"
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery_Howitworks.html"
     ),
     t!(
         "dynamodb-hot-keys",
@@ -195,7 +195,7 @@ pub static CATALOGUE: &[Template] = &[
         StateMachine,
         "Request higher Step Functions quotas for {resource}",
         "Executions are throttled: request higher quotas, or smooth the rate at which executions start.",
-        "https://docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html"
+        "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html"
     ),
     t!(
         "sns-delivery",
