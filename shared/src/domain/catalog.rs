@@ -498,10 +498,15 @@ mod tests {
         for kind in KINDS {
             let specs = specs(kind);
             assert!(!specs.is_empty(), "{kind:?}");
-            assert!(
-                specs.iter().any(|s| s.cadence == Cadence::Fast),
-                "{kind:?} has no fast metric"
-            );
+            // Tables are watched through the functions that call them (their
+            // errors and duration are fast) until an insight makes every
+            // metric of the stack fast.
+            if kind != ResourceKind::DynamoDbTable {
+                assert!(
+                    specs.iter().any(|s| s.cadence == Cadence::Fast),
+                    "{kind:?} has no fast metric"
+                );
+            }
             for s in specs {
                 assert!(s.min_change > 0.0 && s.min_ratio > 0.0, "{}", s.name);
                 assert_eq!(find_spec(kind, s.namespace, s.name, s.stat), Some(s));

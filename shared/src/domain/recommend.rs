@@ -76,7 +76,7 @@ pub static CATALOGUE: &[Template] = &[
         SqsQueue,
         "Raise the visibility timeout of {resource}",
         "Set the queue's visibility timeout to at least six times the timeout of the function that consumes it, so that a message is not delivered again while it is still being processed.",
-        "https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html"
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html"
     ),
     t!(
         "sqs-dead-letter-queue",
