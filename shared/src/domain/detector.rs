@@ -17,6 +17,10 @@
 use super::catalog::{Direction, ValueKind, Watch};
 use super::time::{DAY, Timestamp};
 
+mod generic;
+
+use generic::Generic;
+
 /// Slots in the daily profile.
 pub const SLOTS: usize = 288;
 /// Seconds per slot of the daily profile.
@@ -79,6 +83,21 @@ pub struct SignalTraits {
     pub min_ratio: f64,
     /// Period of the points in seconds.
     pub period: i64,
+}
+
+impl SignalTraits {
+    /// The traits of a series whose meaning is unknown: both directions
+    /// matter, no floor on the change, and the detector learns the noise
+    /// model, the seasonality and the sampling interval from the points.
+    pub fn generic() -> Self {
+        Self {
+            kind: ValueKind::Generic,
+            watch: Watch::Both,
+            min_change: 0.0,
+            min_ratio: 0.0,
+            period: 0,
+        }
+    }
 }
 
 /// The judgement of one point.
@@ -201,6 +220,8 @@ pub struct Baseline {
     pub(crate) last_judged: Option<Timestamp>,
     /// Nothing before this time is judged again.
     pub(crate) next: Option<Timestamp>,
+    /// What the generic mode learns besides the profile (unused otherwise).
+    pub(crate) generic: Generic,
 }
 
 impl Default for Baseline {
@@ -223,6 +244,7 @@ impl Baseline {
             episode: None,
             last_judged: None,
             next: None,
+            generic: Generic::default(),
         }
     }
 
@@ -258,6 +280,9 @@ impl Baseline {
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Option<(Verdict, EpisodeChange)> {
+        if traits.kind == ValueKind::Generic {
+            return self.observe_generic(t, value, sensitivity);
+        }
         if self.next.is_some_and(|next| t < next) || !value.is_finite() {
             return None;
         }
@@ -305,6 +330,11 @@ impl Baseline {
         if t.since(first) < WARMUP {
             return None;
         }
+        self.expectation_raw(t)
+    }
+
+    /// [`Baseline::expectation`] whatever the history.
+    fn expectation_raw(&self, t: Timestamp) -> Option<(f64, f64, f64)> {
         let idx = Self::slot_index(t);
         if self.slots[idx].n == 0 {
             return None;
@@ -375,7 +405,7 @@ impl Baseline {
                     z_poisson
                 }
             }
-            ValueKind::Latency | ValueKind::Gauge => {
+            ValueKind::Latency | ValueKind::Gauge | ValueKind::Generic => {
                 (y - edge) / (model_sd * model_sd + MODEL_FLOOR * MODEL_FLOOR).sqrt()
             }
         };
@@ -498,7 +528,12 @@ impl Baseline {
     }
 
     fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
-        let y = transform(value, traits.kind) as f32;
+        self.learn_profile(t, transform(value, traits.kind) as f32);
+    }
+
+    /// Teaches the daily profile and the short-term level the transformed
+    /// value `y` of the point at `t`.
+    fn learn_profile(&mut self, t: Timestamp, y: f32) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -548,8 +583,9 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
-/// Version of [`Baseline::encode`]'s layout.
-const ENCODING_VERSION: u8 = 1;
+/// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
+/// fields; it still decodes (with those fields at their defaults).
+const ENCODING_VERSION: u8 = 2;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
@@ -586,6 +622,23 @@ impl Baseline {
             out.extend_from_slice(&slot.dev.to_le_bytes());
             out.extend_from_slice(&slot.n.to_le_bytes());
         }
+        let g = &self.generic;
+        for v in [
+            g.interval,
+            g.flat,
+            g.flat_dev,
+            g.flat_err,
+            g.season_err,
+            g.magnitude,
+            g.episode_level,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(
+            &g.quiet_until
+                .map_or(i64::MIN, Timestamp::secs)
+                .to_le_bytes(),
+        );
         out
     }
 
@@ -598,7 +651,7 @@ impl Baseline {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8()?;
-        if version != ENCODING_VERSION {
+        if version != ENCODING_VERSION && version != 1 {
             return Err(DecodeError::Version(version));
         }
         let level = r.f32()?;
@@ -641,6 +694,25 @@ impl Baseline {
                 n: r.u16()?,
             });
         }
+        let mut generic = Generic::default();
+        if version >= 2 {
+            for v in [
+                &mut generic.interval,
+                &mut generic.flat,
+                &mut generic.flat_dev,
+                &mut generic.flat_err,
+                &mut generic.season_err,
+                &mut generic.magnitude,
+                &mut generic.episode_level,
+            ] {
+                *v = r.f32()?;
+                if !v.is_finite() {
+                    return Err(DecodeError::Invalid("a learned value is not finite"));
+                }
+            }
+            let secs = r.i64()?;
+            generic.quiet_until = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -661,6 +733,7 @@ impl Baseline {
             episode,
             last_judged: times[1],
             next: times[2],
+            generic,
         })
     }
 }
@@ -722,6 +795,7 @@ pub fn poisson_z(x: f64, lambda: f64) -> f64 {
 /// The space in which baselines are learned.
 pub fn transform(value: f64, kind: ValueKind) -> f64 {
     match kind {
+        ValueKind::Generic => value,
         ValueKind::Count | ValueKind::Gauge => (value.max(0.0) + 1.0).ln(),
         ValueKind::Latency => (value.max(0.0) + 1e-3).ln(),
     }
@@ -730,6 +804,7 @@ pub fn transform(value: f64, kind: ValueKind) -> f64 {
 /// The inverse of [`transform`].
 pub fn inverse(y: f64, kind: ValueKind) -> f64 {
     match kind {
+        ValueKind::Generic => y,
         ValueKind::Count | ValueKind::Gauge => (y.exp() - 1.0).max(0.0),
         ValueKind::Latency => (y.exp() - 1e-3).max(0.0),
     }

@@ -1,0 +1,351 @@
+//! The detector's generic mode: a series whose meaning is unknown.
+//!
+//! The serverless mode knows from the catalog how a metric behaves (counts
+//! are Poisson-like, latencies multiplicative), which direction is bad and
+//! the smallest change that matters. Here nothing is known: values may be
+//! negative, constant, integer or heavy-tailed, sampled every minute or
+//! every hour, regularly or not, with or without a daily cycle. So the
+//! baseline learns in the values' own units and chooses, as it goes:
+//!
+//! - between two predictions of the next value: a *flat* one (a robust
+//!   running level, for series without a daily cycle) and the *daily
+//!   profile* of the serverless mode (time-of-day slots plus the short-term
+//!   level). Each is scored on the points it predicts, and the daily profile
+//!   is only trusted once it has seen a day and predicts better;
+//! - the spread, per prediction, robustly (clipped steps), with a floor
+//!   relative to the series' magnitude so that a constant series can still
+//!   change;
+//! - the sampling interval (a running median of the time between points),
+//!   so that persistence counts points, whatever their spacing.
+//!
+//! Anomalies start as in the serverless mode (two abnormal points in a row,
+//! or three of the last five), or at once on a single point far beyond the
+//! threshold (a spike). A long anomaly whose points have settled around a
+//! new level becomes the new normal, quietly. After an anomaly is reported,
+//! another is not reported for a while: one incident, one report.
+
+use super::super::catalog::Direction;
+use super::super::time::{DAY, Timestamp};
+use super::{Baseline, Episode, EpisodeChange, Sensitivity, Verdict};
+
+/// Points learned before anything is judged.
+const WARMUP_POINTS: u32 = 64;
+/// Learning rate of the flat level.
+const FLAT_RATE: f32 = 0.05;
+/// Learning rate of the spreads.
+const DEV_RATE: f32 = 0.02;
+/// Learning rate of the predictions' error scores.
+const ERROR_RATE: f32 = 0.01;
+/// The daily profile is used when its error is below this share of the
+/// flat prediction's.
+const SEASON_ADVANTAGE: f32 = 0.8;
+/// Smallest spread, relative to the series' typical magnitude.
+const RELATIVE_FLOOR: f64 = 1e-3;
+/// A single point this many thresholds away starts an anomaly at once.
+const SPIKE_FACTOR: f64 = 1.5;
+/// Abnormal points after which a settled anomaly becomes the new normal.
+const SETTLE_POINTS: u32 = 24;
+/// Points after a report during which no new anomaly is reported.
+const QUIET_POINTS: f32 = 48.0;
+/// Normal points that end an anomaly.
+const CLOSE_POINTS: f32 = 5.0;
+
+/// What the generic mode learns on top of the daily profile.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Generic {
+    /// Typical seconds between points (running median).
+    pub(crate) interval: f32,
+    /// The flat prediction: a robust running level.
+    pub(crate) flat: f32,
+    /// Typical absolute deviation from the flat level.
+    pub(crate) flat_dev: f32,
+    /// Recent absolute error of the flat prediction.
+    pub(crate) flat_err: f32,
+    /// Recent absolute error of the daily profile.
+    pub(crate) season_err: f32,
+    /// Typical magnitude of the values.
+    pub(crate) magnitude: f32,
+    /// Running level of the points of the ongoing anomaly.
+    pub(crate) episode_level: f32,
+    /// No anomaly is reported before this time.
+    pub(crate) quiet_until: Option<Timestamp>,
+}
+
+/// Which prediction judged a point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Prediction {
+    expected: f64,
+    low: f64,
+    high: f64,
+    sd: f64,
+}
+
+impl Baseline {
+    /// [`Baseline::observe`] for a series of unknown meaning.
+    pub(super) fn observe_generic(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
+        if self.next.is_some_and(|next| t < next) || !value.is_finite() {
+            return None;
+        }
+        let dt = self.last_judged.map(|last| t.since(last));
+        if let Some(dt) = dt {
+            self.learn_interval(dt);
+        }
+        let interval = f64::from(self.generic.interval).max(1.0);
+        let gap = dt.map_or(1, |dt| ((dt as f64 / interval).round() as i64).max(1));
+        self.last_judged = Some(t);
+        self.next = Some(t.add(1));
+        self.shift_bits(gap);
+
+        let verdict = self.judge_generic(t, value, sensitivity);
+        self.score_predictions(t, value as f32);
+        let change = self.track_generic(t, value, &verdict, sensitivity);
+        let learn = match verdict {
+            Verdict::InsufficientHistory => true,
+            Verdict::Normal { .. } => self.episode.is_none(),
+            Verdict::Abnormal { .. } => false,
+        };
+        if learn {
+            self.learn_generic(t, value);
+        }
+        Some((verdict, change))
+    }
+
+    fn learn_interval(&mut self, dt: i64) {
+        if dt <= 0 {
+            return;
+        }
+        let dt = dt as f32;
+        let g = &mut self.generic;
+        if g.interval <= 0.0 {
+            g.interval = dt;
+        } else {
+            // A running median: small steps towards each new spacing, so a
+            // gap now and then does not move it.
+            let step = g.interval * 0.05;
+            g.interval += if dt > g.interval { step } else { -step };
+            if (dt - g.interval).abs() < step {
+                g.interval = dt;
+            }
+        }
+    }
+
+    fn spread_floor(&self) -> f64 {
+        (f64::from(self.generic.magnitude) * RELATIVE_FLOOR).max(1e-9)
+    }
+
+    /// The daily profile's band at `t`, if it has seen a day and predicts
+    /// better than the flat level.
+    fn seasonal(&self, t: Timestamp) -> Option<Prediction> {
+        let first = self.first?;
+        if t.since(first) < DAY
+            || self.generic.season_err >= SEASON_ADVANTAGE * self.generic.flat_err
+        {
+            return None;
+        }
+        let (low, high, sd) = self.expectation_raw(t)?;
+        let own = f64::from(self.slots[Self::slot_index(t)].loc + self.level);
+        Some(Prediction {
+            expected: if self.slots[Self::slot_index(t)].n > 0 {
+                own
+            } else {
+                (low + high) / 2.0
+            },
+            low,
+            high,
+            sd,
+        })
+    }
+
+    fn flat(&self) -> Prediction {
+        let g = &self.generic;
+        let flat = f64::from(g.flat);
+        Prediction {
+            expected: flat,
+            low: flat,
+            high: flat,
+            sd: f64::from(g.flat_dev) * 1.25,
+        }
+    }
+
+    fn judge_generic(&self, t: Timestamp, value: f64, sensitivity: &Sensitivity) -> Verdict {
+        // Everything is learned for a day (and at least a few dozen
+        // points), so that the daily profile has seen each time of day once
+        // before the first judgement.
+        if self.learned < WARMUP_POINTS || self.first.is_none_or(|f| t.since(f) < DAY) {
+            return Verdict::InsufficientHistory;
+        }
+        let p = self.seasonal(t).unwrap_or_else(|| self.flat());
+        let (edge, direction) = if value > p.high {
+            (p.high, Direction::Increase)
+        } else if value < p.low {
+            (p.low, Direction::Decrease)
+        } else {
+            return Verdict::Normal {
+                expected: p.expected,
+            };
+        };
+        let sd = p.sd.max(self.spread_floor());
+        let score = (value - edge) / sd;
+        if score.abs() >= sensitivity.z_threshold {
+            Verdict::Abnormal {
+                direction,
+                expected: edge,
+                score,
+            }
+        } else {
+            Verdict::Normal {
+                expected: p.expected,
+            }
+        }
+    }
+
+    fn learn_generic(&mut self, t: Timestamp, value: f64) {
+        let y = value as f32;
+        let warm = self.learned > 0;
+        let g = &mut self.generic;
+        if !warm {
+            g.flat = y;
+            g.flat_dev = 0.0;
+            g.magnitude = y.abs();
+        } else {
+            let residual = y - g.flat;
+            let young = self.learned < WARMUP_POINTS;
+            let limit = if young {
+                f32::INFINITY
+            } else {
+                3.0 * g.flat_dev.max(f32::MIN_POSITIVE)
+            };
+            let clipped = residual.clamp(-limit, limit);
+            let rate = if young {
+                (1.0 / (self.learned as f32 + 1.0)).max(FLAT_RATE)
+            } else {
+                FLAT_RATE
+            };
+            g.flat += rate * clipped;
+            let dev_rate = if young {
+                (1.0 / (self.learned as f32 + 1.0)).max(DEV_RATE)
+            } else {
+                DEV_RATE
+            };
+            g.flat_dev += dev_rate * (clipped.abs() - g.flat_dev);
+            g.magnitude += DEV_RATE * (y.abs() - g.magnitude);
+        }
+        self.learn_profile(t, y);
+    }
+
+    /// Scores both predictions on every point, abnormal ones included (a
+    /// prediction that misses every daily rise must not look good because
+    /// its misses were never learned), with each error clipped so that one
+    /// wild point weighs little.
+    fn score_predictions(&mut self, t: Timestamp, y: f32) {
+        if self.learned == 0 {
+            return;
+        }
+        let flat_res = (y - self.generic.flat).abs();
+        let idx = Self::slot_index(t);
+        let slot = self.slots[idx];
+        let season_res = (slot.n > 0 && self.first.is_some_and(|f| t.since(f) >= DAY))
+            .then(|| (y - (slot.loc + self.level)).abs());
+        let g = &mut self.generic;
+        let limit = 6.0 * g.flat_err.max(g.flat_dev).max(f32::MIN_POSITIVE);
+        g.flat_err += ERROR_RATE * (flat_res.min(limit) - g.flat_err);
+        match season_res {
+            Some(r) => g.season_err += ERROR_RATE * (r.min(limit) - g.season_err),
+            // Until the profile has seen a day it is no better than flat.
+            None => g.season_err = g.flat_err.max(g.season_err),
+        }
+    }
+
+    fn track_generic(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        verdict: &Verdict,
+        sensitivity: &Sensitivity,
+    ) -> EpisodeChange {
+        let interval = f64::from(self.generic.interval).max(1.0) as i64;
+        if let Verdict::Abnormal {
+            direction,
+            expected,
+            score,
+        } = *verdict
+        {
+            match direction {
+                Direction::Increase => self.up_bits |= 1,
+                Direction::Decrease => self.down_bits |= 1,
+            }
+            if let Some(ep) = self.episode.as_mut().filter(|ep| ep.direction == direction) {
+                ep.last_abnormal = t;
+                ep.points += 1;
+                ep.observed_sum += value;
+                ep.expected_sum += expected;
+                ep.peak = match direction {
+                    Direction::Increase => ep.peak.max(value),
+                    Direction::Decrease => ep.peak.min(value),
+                };
+                ep.peak_score = ep.peak_score.max(score.abs());
+                self.generic.episode_level += 0.2 * (value as f32 - self.generic.episode_level);
+                if ep.points >= SETTLE_POINTS {
+                    // A long anomaly has become the new normal.
+                    let ended = *ep;
+                    self.episode = None;
+                    self.up_bits = 0;
+                    self.down_bits = 0;
+                    self.settle(t);
+                    return EpisodeChange::Ended(ended, t.add(interval));
+                }
+                return EpisodeChange::Extended(*ep);
+            }
+            let bits = match direction {
+                Direction::Increase => self.up_bits,
+                Direction::Decrease => self.down_bits,
+            };
+            let run = (bits & 0b11) == 0b11;
+            let recent = (bits & 0b1_1111).count_ones();
+            let spike = score.abs() >= SPIKE_FACTOR * sensitivity.z_threshold;
+            let quiet = self.generic.quiet_until.is_some_and(|q| t < q);
+            if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
+                let ep = Episode {
+                    direction,
+                    start: t,
+                    last_abnormal: t,
+                    points: 1,
+                    observed_sum: value,
+                    expected_sum: expected,
+                    peak: value,
+                    peak_score: score.abs(),
+                };
+                self.episode = Some(ep);
+                self.generic.episode_level = value as f32;
+                self.generic.quiet_until =
+                    Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
+                return EpisodeChange::Started(ep);
+            }
+        }
+        if let Some(ep) = self.episode
+            && t.since(ep.last_abnormal) as f32 >= CLOSE_POINTS * self.generic.interval.max(1.0)
+        {
+            self.episode = None;
+            return EpisodeChange::Ended(ep, ep.last_abnormal.add(interval));
+        }
+        EpisodeChange::None
+    }
+
+    /// Moves both predictions to the level the anomaly settled at.
+    fn settle(&mut self, t: Timestamp) {
+        let target = self.generic.episode_level;
+        let shift = target - self.generic.flat;
+        self.generic.flat = target;
+        let idx = Self::slot_index(t);
+        if self.slots[idx].n > 0 {
+            self.level = target - self.slots[idx].loc;
+        } else {
+            self.level += shift;
+        }
+    }
+}
