@@ -631,6 +631,7 @@ impl Baseline {
             g.season_err,
             g.magnitude,
             g.episode_level,
+            g.surprise,
         ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
@@ -704,14 +705,19 @@ impl Baseline {
                 &mut generic.season_err,
                 &mut generic.magnitude,
                 &mut generic.episode_level,
+                &mut generic.surprise,
+                &mut generic.excursion,
+                &mut generic.excursions,
             ] {
                 *v = r.f32()?;
                 if !v.is_finite() {
                     return Err(DecodeError::Invalid("a learned value is not finite"));
                 }
             }
-            let secs = r.i64()?;
-            generic.quiet_until = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+            for t in [&mut generic.quiet_until, &mut generic.excursion_at] {
+                let secs = r.i64()?;
+                *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+            }
         }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));

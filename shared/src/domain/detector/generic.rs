@@ -42,13 +42,28 @@ const SEASON_ADVANTAGE: f32 = 0.8;
 /// Smallest spread, relative to the series' typical magnitude.
 const RELATIVE_FLOOR: f64 = 1e-3;
 /// A single point this many thresholds away starts an anomaly at once.
-const SPIKE_FACTOR: f64 = 1.5;
+const SPIKE_FACTOR: f64 = 1.0;
 /// Abnormal points after which a settled anomaly becomes the new normal.
-const SETTLE_POINTS: u32 = 24;
+const SETTLE_POINTS: u32 = 48;
 /// Points after a report during which no new anomaly is reported.
-const QUIET_POINTS: f32 = 48.0;
+const QUIET_POINTS: f32 = 12.0;
+/// The generic threshold relative to the sensitivity's.
+const THRESHOLD_SCALE: f64 = 0.8;
 /// Normal points that end an anomaly.
 const CLOSE_POINTS: f32 = 5.0;
+/// Learning rate of the surprise rate (memory of about a thousand points).
+const SURPRISE_RATE: f32 = 1e-3;
+/// Surprises per point that a series may show before its threshold rises.
+const SURPRISE_TARGET: f32 = 2e-3;
+/// How fast the threshold rises with the surprise rate.
+const SURPRISE_EXPONENT: f32 = 0.5;
+/// Half-life, in seconds, of the memory of recent excursions.
+const EXCURSION_HALF_LIFE: f32 = 24.0 * 3_600.0;
+/// Recent excursions (decayed count) from which the series is busy.
+const BUSY_EXCURSIONS: f32 = 3.0;
+/// In a busy series, a new excursion is reported only if it is this many
+/// times larger than what remains of the memory of recent ones.
+const EXCURSION_RATIO: f32 = 1.3;
 
 /// What the generic mode learns on top of the daily profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -69,6 +84,14 @@ pub(crate) struct Generic {
     pub(crate) episode_level: f32,
     /// No anomaly is reported before this time.
     pub(crate) quiet_until: Option<Timestamp>,
+    /// Share of recent points that began an abnormal excursion.
+    pub(crate) surprise: f32,
+    /// Largest deviation of recent abnormal points, as of `excursion_at`.
+    pub(crate) excursion: f32,
+    /// Recent excursions, a count decayed as `excursion` is.
+    pub(crate) excursions: f32,
+    /// When `excursion` and `excursions` were last updated.
+    pub(crate) excursion_at: Option<Timestamp>,
 }
 
 /// Which prediction judged a point.
@@ -191,7 +214,7 @@ impl Baseline {
         };
         let sd = p.sd.max(self.spread_floor());
         let score = (value - edge) / sd;
-        if score.abs() >= sensitivity.z_threshold {
+        if score.abs() >= sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor() {
             Verdict::Abnormal {
                 direction,
                 expected: edge,
@@ -202,6 +225,17 @@ impl Baseline {
                 expected: p.expected,
             }
         }
+    }
+
+    /// How much higher than the sensitivity's threshold a deviation must be
+    /// in this series. A series that keeps surprising its model (spikes
+    /// every few hours, heavy tails) needs a larger deviation before one of
+    /// them is worth telling; one that rarely surprises keeps the plain
+    /// threshold. Excursions count once, however long they last, so a long
+    /// incident does not make the next one harder to see.
+    fn threshold_factor(&self) -> f64 {
+        let ratio = (self.generic.surprise / SURPRISE_TARGET).max(1.0);
+        f64::from(ratio.powf(SURPRISE_EXPONENT))
     }
 
     fn learn_generic(&mut self, t: Timestamp, value: f64) {
@@ -269,6 +303,20 @@ impl Baseline {
         sensitivity: &Sensitivity,
     ) -> EpisodeChange {
         let interval = f64::from(self.generic.interval).max(1.0) as i64;
+        let fresh = match verdict {
+            Verdict::Abnormal { direction, .. } => {
+                let bits = match direction {
+                    Direction::Increase => self.up_bits,
+                    Direction::Decrease => self.down_bits,
+                };
+                bits & 0b10 == 0
+            }
+            _ => false,
+        };
+        if !matches!(verdict, Verdict::InsufficientHistory) {
+            let hit = if fresh { 1.0 } else { 0.0 };
+            self.generic.surprise += SURPRISE_RATE * (hit - self.generic.surprise);
+        }
         if let Verdict::Abnormal {
             direction,
             expected,
@@ -307,8 +355,17 @@ impl Baseline {
             };
             let run = (bits & 0b11) == 0b11;
             let recent = (bits & 0b1_1111).count_ones();
-            let spike = score.abs() >= SPIKE_FACTOR * sensitivity.z_threshold;
-            let quiet = self.generic.quiet_until.is_some_and(|q| t < q);
+            let spike = score.abs() >= SPIKE_FACTOR * THRESHOLD_SCALE * sensitivity.z_threshold;
+            let deviation = (value - expected).abs() as f32;
+            let decay = self.excursion_decay(t);
+            let remembered = self.generic.excursion * decay;
+            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS;
+            self.generic.excursion = remembered.max(deviation);
+            self.generic.excursions =
+                self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
+            self.generic.excursion_at = Some(t);
+            let quiet = self.generic.quiet_until.is_some_and(|q| t < q)
+                || (busy && deviation <= EXCURSION_RATIO * remembered);
             if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
                 let ep = Episode {
                     direction,
@@ -334,6 +391,17 @@ impl Baseline {
             return EpisodeChange::Ended(ep, ep.last_abnormal.add(interval));
         }
         EpisodeChange::None
+    }
+
+    /// How much of the memory of recent excursions remains at `t`.
+    fn excursion_decay(&self, t: Timestamp) -> f32 {
+        match self.generic.excursion_at {
+            None => 0.0,
+            Some(at) => {
+                let age = t.since(at).max(0) as f32;
+                (-age / EXCURSION_HALF_LIFE * std::f32::consts::LN_2).exp()
+            }
+        }
     }
 
     /// Moves both predictions to the level the anomaly settled at.
