@@ -583,6 +583,10 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
+/// Bytes of the generic-mode fields at the end of the encoding.
+#[cfg(test)]
+const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
+
 /// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
 /// fields; it still decodes (with those fields at their defaults).
 const ENCODING_VERSION: u8 = 2;
@@ -632,14 +636,14 @@ impl Baseline {
             g.magnitude,
             g.episode_level,
             g.surprise,
+            g.excursion,
+            g.excursions,
         ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend_from_slice(
-            &g.quiet_until
-                .map_or(i64::MIN, Timestamp::secs)
-                .to_le_bytes(),
-        );
+        for t in [g.quiet_until, g.excursion_at] {
+            out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
+        }
         out
     }
 
@@ -871,6 +875,162 @@ mod tests {
         assert_eq!(
             Baseline::decode(&Baseline::new().encode()).unwrap(),
             Baseline::new()
+        );
+    }
+
+    /// Feeds `f(i)` every five minutes in generic mode; returns the points
+    /// at which an anomaly was reported.
+    fn run_generic(
+        b: &mut Baseline,
+        points: std::ops::Range<i64>,
+        f: impl Fn(i64) -> f64,
+    ) -> Vec<i64> {
+        let tr = SignalTraits::generic();
+        let mut reports = Vec::new();
+        for i in points {
+            let t = Timestamp::from_secs(T0 + i * 300);
+            if let Some((_, EpisodeChange::Started(_))) =
+                b.observe(t, f(i), &tr, &Sensitivity::default())
+            {
+                reports.push(i);
+            }
+        }
+        reports
+    }
+
+    /// A noisy daily curve around zero, sampled every five minutes.
+    fn generic_daily(i: i64) -> f64 {
+        let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+        let jitter = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        -20.0 + 50.0 * phase.sin() + 4.0 * jitter
+    }
+
+    #[test]
+    fn a_generic_baseline_round_trips_with_everything_it_learned() {
+        let mut b = Baseline::new();
+        run_generic(&mut b, 0..2000, |i| {
+            generic_daily(i) + if i == 1500 { 400.0 } else { 0.0 }
+        });
+        assert_ne!(b.generic, Generic::default());
+        let bytes = b.encode();
+        assert!(bytes.len() <= 4096, "{} bytes", bytes.len());
+        assert_eq!(Baseline::decode(&bytes).unwrap(), b);
+    }
+
+    #[test]
+    fn baselines_of_the_previous_encoding_still_decode() {
+        let mut b = Baseline::new();
+        let tr = traits(ValueKind::Count, Watch::Both);
+        run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
+        let mut v1 = b.encode();
+        v1[0] = 1;
+        v1.truncate(v1.len() - GENERIC_BYTES);
+        assert_eq!(Baseline::decode(&v1).unwrap(), b);
+    }
+
+    #[test]
+    fn generic_mode_learns_a_daily_cycle_and_finds_what_breaks_it() {
+        let mut b = Baseline::new();
+        // Four quiet days of a daily cycle with negative values: nothing.
+        assert_eq!(
+            run_generic(&mut b, 0..4 * 288, generic_daily),
+            Vec::<i64>::new()
+        );
+        // Then the cycle stops at its low point for half a day.
+        let onset = 4 * 288 + 30;
+        let reports = run_generic(&mut b, 4 * 288..5 * 288, |i| {
+            if (onset..onset + 144).contains(&i) {
+                -20.0
+            } else {
+                generic_daily(i)
+            }
+        });
+        assert!(
+            matches!(reports.first(), Some(&i) if i >= onset && i <= onset + 12),
+            "{reports:?}"
+        );
+    }
+
+    #[test]
+    fn generic_mode_reports_a_spike_at_once_and_a_level_shift_once() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        assert!(run_generic(&mut b, 0..600, |i| 3.0 + noise(i)).is_empty());
+        assert_eq!(run_generic(&mut b, 600..601, |_| 30.0), vec![600]);
+        // A lasting shift is reported when it starts, then becomes normal.
+        let reports = run_generic(&mut b, 601..2000, |i| {
+            if i >= 900 {
+                9.0 + noise(i)
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![900]);
+    }
+
+    #[test]
+    fn generic_mode_keeps_a_constant_series_quiet_until_it_moves() {
+        let mut b = Baseline::new();
+        assert!(run_generic(&mut b, 0..1000, |_| 45.0).is_empty());
+        assert_eq!(
+            run_generic(&mut b, 1000..1010, |_| 46.0).first(),
+            Some(&1000)
+        );
+    }
+
+    #[test]
+    fn generic_mode_never_learns_from_abnormal_points() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        run_generic(&mut b, 0..600, |i| 3.0 + noise(i));
+        let before = b.clone();
+        run_generic(&mut b, 600..601, |_| 300.0);
+        assert_eq!(
+            (b.slots.clone(), b.generic.flat, b.generic.flat_dev, b.level),
+            (
+                before.slots,
+                before.generic.flat,
+                before.generic.flat_dev,
+                before.level
+            )
+        );
+    }
+
+    #[test]
+    fn generic_mode_reports_a_daily_incident_every_day() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        let reports = run_generic(&mut b, 0..8 * 288, |i| {
+            let day = i / 288;
+            let at = 100 + 7 * day;
+            if day >= 2 && (at..at + 6).contains(&(i % 288)) {
+                40.0
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports.len(), 6, "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_judges_every_point_whatever_the_spacing() {
+        let mut b = Baseline::new();
+        let tr = SignalTraits::generic();
+        let mut judged = 0;
+        for i in 0..3000i64 {
+            // Irregular spacing: mostly 500 s, every third point 200 s.
+            let t = Timestamp::from_secs(T0 + i * 400 + (i % 3) * 100);
+            if b.observe(t, (i % 5) as f64, &tr, &Sensitivity::default())
+                .is_some()
+            {
+                judged += 1;
+            }
+        }
+        assert_eq!(judged, 3000);
+        assert!(
+            (450.0..550.0).contains(&b.generic.interval),
+            "{}",
+            b.generic.interval
         );
     }
 

@@ -18,11 +18,26 @@
 //! - the sampling interval (a running median of the time between points),
 //!   so that persistence counts points, whatever their spacing.
 //!
-//! Anomalies start as in the serverless mode (two abnormal points in a row,
-//! or three of the last five), or at once on a single point far beyond the
-//! threshold (a spike). A long anomaly whose points have settled around a
-//! new level becomes the new normal, quietly. After an anomaly is reported,
-//! another is not reported for a while: one incident, one report.
+//! A single abnormal point is news here (spikes are what unknown series show
+//! most), and a long anomaly whose points have settled around a new level
+//! becomes the new normal, quietly. What is reported is rationed the way a
+//! person reading the alerts would want:
+//!
+//! - a series that keeps surprising its model (heavy tails, frequent
+//!   spikes) needs larger deviations before one is reported: the threshold
+//!   rises with the recent rate of excursions (each excursion counts once,
+//!   however long it lasts);
+//! - in a busy series (several excursions in the last day or so), a new
+//!   excursion is reported only if it is larger than the recent ones, so a
+//!   daily incident is still reported every day, and an hourly spike is
+//!   not;
+//! - after a report, the next few points report nothing: one incident, one
+//!   report.
+//!
+//! None of this teaches the predictions: abnormal points never move the
+//! level, the profile or their spreads (the contamination guard of the
+//! serverless mode holds here too); they only move the excursion memory,
+//! which decides what is worth telling.
 
 use super::super::catalog::Direction;
 use super::super::time::{DAY, Timestamp};
@@ -41,12 +56,15 @@ const ERROR_RATE: f32 = 0.01;
 const SEASON_ADVANTAGE: f32 = 0.8;
 /// Smallest spread, relative to the series' typical magnitude.
 const RELATIVE_FLOOR: f64 = 1e-3;
-/// A single point this many thresholds away starts an anomaly at once.
+/// A single point this many thresholds away starts an anomaly at once (at
+/// 1, every abnormal point may start one).
 const SPIKE_FACTOR: f64 = 1.0;
 /// Abnormal points after which a settled anomaly becomes the new normal.
 const SETTLE_POINTS: u32 = 48;
 /// Points after a report during which no new anomaly is reported.
 const QUIET_POINTS: f32 = 12.0;
+/// Share of the daily profile's recent error that its spread is at least.
+const YOUNG_SPREAD: f64 = 0.5;
 /// The generic threshold relative to the sensitivity's.
 const THRESHOLD_SCALE: f64 = 0.8;
 /// Normal points that end an anomaly.
@@ -161,26 +179,25 @@ impl Baseline {
         (f64::from(self.generic.magnitude) * RELATIVE_FLOOR).max(1e-9)
     }
 
-    /// The daily profile's band at `t`, if it has seen a day and predicts
-    /// better than the flat level.
+    /// The daily profile's band at `t`, once it has seen a day.
     fn seasonal(&self, t: Timestamp) -> Option<Prediction> {
         let first = self.first?;
-        if t.since(first) < DAY
-            || self.generic.season_err >= SEASON_ADVANTAGE * self.generic.flat_err
-        {
+        if t.since(first) < DAY {
             return None;
         }
         let (low, high, sd) = self.expectation_raw(t)?;
-        let own = f64::from(self.slots[Self::slot_index(t)].loc + self.level);
+        let slot = self.slots[Self::slot_index(t)];
         Some(Prediction {
-            expected: if self.slots[Self::slot_index(t)].n > 0 {
-                own
+            expected: if slot.n > 0 {
+                f64::from(slot.loc + self.level)
             } else {
                 (low + high) / 2.0
             },
             low,
             high,
-            sd,
+            // A young profile has no spread of its own yet: its recent
+            // error is the least it can claim.
+            sd: sd.max(YOUNG_SPREAD * f64::from(self.generic.season_err)),
         })
     }
 
@@ -195,6 +212,18 @@ impl Baseline {
         }
     }
 
+    /// The signed score of `value` against a prediction (0 inside its band).
+    fn score_against(&self, p: &Prediction, value: f64) -> (f64, f64) {
+        let sd = p.sd.max(self.spread_floor());
+        if value > p.high {
+            ((value - p.high) / sd, p.high)
+        } else if value < p.low {
+            ((value - p.low) / sd, p.low)
+        } else {
+            (0.0, p.expected)
+        }
+    }
+
     fn judge_generic(&self, t: Timestamp, value: f64, sensitivity: &Sensitivity) -> Verdict {
         // Everything is learned for a day (and at least a few dozen
         // points), so that the daily profile has seen each time of day once
@@ -202,27 +231,42 @@ impl Baseline {
         if self.learned < WARMUP_POINTS || self.first.is_none_or(|f| t.since(f) < DAY) {
             return Verdict::InsufficientHistory;
         }
-        let p = self.seasonal(t).unwrap_or_else(|| self.flat());
-        let (edge, direction) = if value > p.high {
-            (p.high, Direction::Increase)
-        } else if value < p.low {
-            (p.low, Direction::Decrease)
-        } else {
-            return Verdict::Normal {
-                expected: p.expected,
-            };
+        let g = &self.generic;
+        let flat = self.flat();
+        let seasonal = self.seasonal(t);
+        // The prediction with the smaller recent error judges. While the
+        // other is not clearly worse, a point is only abnormal if both say
+        // so: with no clear model of the series, doubt is not an anomaly.
+        let (primary, second) = match seasonal {
+            Some(s) if g.season_err < g.flat_err => (
+                s,
+                (g.flat_err * SEASON_ADVANTAGE <= g.season_err).then_some(flat),
+            ),
+            Some(s) => (
+                flat,
+                (g.season_err * SEASON_ADVANTAGE <= g.flat_err).then_some(s),
+            ),
+            None => (flat, None),
         };
-        let sd = p.sd.max(self.spread_floor());
-        let score = (value - edge) / sd;
-        if score.abs() >= sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor() {
+        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor();
+        let (score, edge) = self.score_against(&primary, value);
+        let confirmed = second.is_none_or(|p| {
+            let (other, _) = self.score_against(&p, value);
+            other.abs() >= threshold && other.signum() == score.signum()
+        });
+        if score.abs() >= threshold && confirmed {
             Verdict::Abnormal {
-                direction,
+                direction: if score > 0.0 {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                },
                 expected: edge,
                 score,
             }
         } else {
             Verdict::Normal {
-                expected: p.expected,
+                expected: primary.expected,
             }
         }
     }
