@@ -261,7 +261,7 @@ pub fn format_report(reports: &[FileReport], per_file: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<34} {:>9} {:>9} {:>9} {:>8} {:>5}",
+        "{:<58} {:>9} {:>9} {:>9} {:>8} {:>5}",
         "", "standard", "low_FP", "low_FN", "windows", "FP"
     );
     let line = |out: &mut String, label: &str, s: &[FileScore; 3]| {
@@ -271,7 +271,7 @@ pub fn format_report(reports: &[FileReport], per_file: bool) -> String {
         };
         let _ = writeln!(
             out,
-            "{label:<34} {} {} {} {:>8} {:>5}",
+            "{label:<58} {} {} {} {:>8} {:>5}",
             cell(&s[0]),
             cell(&s[1]),
             cell(&s[2]),
