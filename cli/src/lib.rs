@@ -1,5 +1,6 @@
 //! The `stackwatch` command's library: replay, its output, and the other
 //! subcommands, callable from tests.
 
+pub mod nab;
 pub mod output;
 pub mod replay;

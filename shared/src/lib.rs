@@ -1,11 +1,12 @@
 //! stackwatch's library: the pure domain core, the ports it needs, the wire
 //! contracts between functions, and the adapters that connect the ports to
-//! the world.
+//! the world. `eval` scores the detector against public benchmarks, offline.
 //!
 //! Dependency direction: `domain` ← `ports` ← `adapters` ← the functions'
 //! handlers; `messages` depends on `domain`, never the reverse.
 
 pub mod adapters;
 pub mod domain;
+pub mod eval;
 pub mod messages;
 pub mod ports;

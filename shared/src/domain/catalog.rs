@@ -25,6 +25,10 @@ pub enum ValueKind {
     /// Levels sampled from a gauge (concurrency, queue depth, queue age).
     /// A period with no point had no sample and is not judged.
     Gauge,
+    /// A series whose meaning is unknown (any sign, any scale, any
+    /// sampling): the detector chooses its own noise model and seasonality.
+    /// Not used by the catalog's metrics.
+    Generic,
 }
 
 /// The direction of a change.

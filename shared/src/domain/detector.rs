@@ -17,6 +17,10 @@
 use super::catalog::{Direction, ValueKind, Watch};
 use super::time::{DAY, Timestamp};
 
+mod generic;
+
+use generic::Generic;
+
 /// Slots in the daily profile.
 pub const SLOTS: usize = 288;
 /// Seconds per slot of the daily profile.
@@ -79,6 +83,21 @@ pub struct SignalTraits {
     pub min_ratio: f64,
     /// Period of the points in seconds.
     pub period: i64,
+}
+
+impl SignalTraits {
+    /// The traits of a series whose meaning is unknown: both directions
+    /// matter, no floor on the change, and the detector learns the noise
+    /// model, the seasonality and the sampling interval from the points.
+    pub fn generic() -> Self {
+        Self {
+            kind: ValueKind::Generic,
+            watch: Watch::Both,
+            min_change: 0.0,
+            min_ratio: 0.0,
+            period: 0,
+        }
+    }
 }
 
 /// The judgement of one point.
@@ -201,6 +220,8 @@ pub struct Baseline {
     pub(crate) last_judged: Option<Timestamp>,
     /// Nothing before this time is judged again.
     pub(crate) next: Option<Timestamp>,
+    /// What the generic mode learns besides the profile (unused otherwise).
+    pub(crate) generic: Generic,
 }
 
 impl Default for Baseline {
@@ -223,6 +244,7 @@ impl Baseline {
             episode: None,
             last_judged: None,
             next: None,
+            generic: Generic::default(),
         }
     }
 
@@ -258,6 +280,9 @@ impl Baseline {
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Option<(Verdict, EpisodeChange)> {
+        if traits.kind == ValueKind::Generic {
+            return self.observe_generic(t, value, sensitivity);
+        }
         if self.next.is_some_and(|next| t < next) || !value.is_finite() {
             return None;
         }
@@ -305,6 +330,11 @@ impl Baseline {
         if t.since(first) < WARMUP {
             return None;
         }
+        self.expectation_raw(t)
+    }
+
+    /// [`Baseline::expectation`] whatever the history.
+    fn expectation_raw(&self, t: Timestamp) -> Option<(f64, f64, f64)> {
         let idx = Self::slot_index(t);
         if self.slots[idx].n == 0 {
             return None;
@@ -375,7 +405,7 @@ impl Baseline {
                     z_poisson
                 }
             }
-            ValueKind::Latency | ValueKind::Gauge => {
+            ValueKind::Latency | ValueKind::Gauge | ValueKind::Generic => {
                 (y - edge) / (model_sd * model_sd + MODEL_FLOOR * MODEL_FLOOR).sqrt()
             }
         };
@@ -498,7 +528,12 @@ impl Baseline {
     }
 
     fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
-        let y = transform(value, traits.kind) as f32;
+        self.learn_profile(t, transform(value, traits.kind) as f32);
+    }
+
+    /// Teaches the daily profile and the short-term level the transformed
+    /// value `y` of the point at `t`.
+    fn learn_profile(&mut self, t: Timestamp, y: f32) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -548,8 +583,13 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
-/// Version of [`Baseline::encode`]'s layout.
-const ENCODING_VERSION: u8 = 1;
+/// Bytes of the generic-mode fields at the end of the encoding.
+#[cfg(test)]
+const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
+
+/// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
+/// fields; it still decodes (with those fields at their defaults).
+const ENCODING_VERSION: u8 = 2;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
@@ -586,6 +626,24 @@ impl Baseline {
             out.extend_from_slice(&slot.dev.to_le_bytes());
             out.extend_from_slice(&slot.n.to_le_bytes());
         }
+        let g = &self.generic;
+        for v in [
+            g.interval,
+            g.flat,
+            g.flat_dev,
+            g.flat_err,
+            g.season_err,
+            g.magnitude,
+            g.episode_level,
+            g.surprise,
+            g.excursion,
+            g.excursions,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for t in [g.quiet_until, g.excursion_at] {
+            out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
+        }
         out
     }
 
@@ -598,7 +656,7 @@ impl Baseline {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8()?;
-        if version != ENCODING_VERSION {
+        if version != ENCODING_VERSION && version != 1 {
             return Err(DecodeError::Version(version));
         }
         let level = r.f32()?;
@@ -641,6 +699,30 @@ impl Baseline {
                 n: r.u16()?,
             });
         }
+        let mut generic = Generic::default();
+        if version >= 2 {
+            for v in [
+                &mut generic.interval,
+                &mut generic.flat,
+                &mut generic.flat_dev,
+                &mut generic.flat_err,
+                &mut generic.season_err,
+                &mut generic.magnitude,
+                &mut generic.episode_level,
+                &mut generic.surprise,
+                &mut generic.excursion,
+                &mut generic.excursions,
+            ] {
+                *v = r.f32()?;
+                if !v.is_finite() {
+                    return Err(DecodeError::Invalid("a learned value is not finite"));
+                }
+            }
+            for t in [&mut generic.quiet_until, &mut generic.excursion_at] {
+                let secs = r.i64()?;
+                *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+            }
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -661,6 +743,7 @@ impl Baseline {
             episode,
             last_judged: times[1],
             next: times[2],
+            generic,
         })
     }
 }
@@ -722,6 +805,7 @@ pub fn poisson_z(x: f64, lambda: f64) -> f64 {
 /// The space in which baselines are learned.
 pub fn transform(value: f64, kind: ValueKind) -> f64 {
     match kind {
+        ValueKind::Generic => value,
         ValueKind::Count | ValueKind::Gauge => (value.max(0.0) + 1.0).ln(),
         ValueKind::Latency => (value.max(0.0) + 1e-3).ln(),
     }
@@ -730,6 +814,7 @@ pub fn transform(value: f64, kind: ValueKind) -> f64 {
 /// The inverse of [`transform`].
 pub fn inverse(y: f64, kind: ValueKind) -> f64 {
     match kind {
+        ValueKind::Generic => y,
         ValueKind::Count | ValueKind::Gauge => (y.exp() - 1.0).max(0.0),
         ValueKind::Latency => (y.exp() - 1e-3).max(0.0),
     }
@@ -790,6 +875,162 @@ mod tests {
         assert_eq!(
             Baseline::decode(&Baseline::new().encode()).unwrap(),
             Baseline::new()
+        );
+    }
+
+    /// Feeds `f(i)` every five minutes in generic mode; returns the points
+    /// at which an anomaly was reported.
+    fn run_generic(
+        b: &mut Baseline,
+        points: std::ops::Range<i64>,
+        f: impl Fn(i64) -> f64,
+    ) -> Vec<i64> {
+        let tr = SignalTraits::generic();
+        let mut reports = Vec::new();
+        for i in points {
+            let t = Timestamp::from_secs(T0 + i * 300);
+            if let Some((_, EpisodeChange::Started(_))) =
+                b.observe(t, f(i), &tr, &Sensitivity::default())
+            {
+                reports.push(i);
+            }
+        }
+        reports
+    }
+
+    /// A noisy daily curve around zero, sampled every five minutes.
+    fn generic_daily(i: i64) -> f64 {
+        let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+        let jitter = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+        -20.0 + 50.0 * phase.sin() + 4.0 * jitter
+    }
+
+    #[test]
+    fn a_generic_baseline_round_trips_with_everything_it_learned() {
+        let mut b = Baseline::new();
+        run_generic(&mut b, 0..2000, |i| {
+            generic_daily(i) + if i == 1500 { 400.0 } else { 0.0 }
+        });
+        assert_ne!(b.generic, Generic::default());
+        let bytes = b.encode();
+        assert!(bytes.len() <= 4096, "{} bytes", bytes.len());
+        assert_eq!(Baseline::decode(&bytes).unwrap(), b);
+    }
+
+    #[test]
+    fn baselines_of_the_previous_encoding_still_decode() {
+        let mut b = Baseline::new();
+        let tr = traits(ValueKind::Count, Watch::Both);
+        run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
+        let mut v1 = b.encode();
+        v1[0] = 1;
+        v1.truncate(v1.len() - GENERIC_BYTES);
+        assert_eq!(Baseline::decode(&v1).unwrap(), b);
+    }
+
+    #[test]
+    fn generic_mode_learns_a_daily_cycle_and_finds_what_breaks_it() {
+        let mut b = Baseline::new();
+        // Four quiet days of a daily cycle with negative values: nothing.
+        assert_eq!(
+            run_generic(&mut b, 0..4 * 288, generic_daily),
+            Vec::<i64>::new()
+        );
+        // Then the cycle stops at its low point for half a day.
+        let onset = 4 * 288 + 30;
+        let reports = run_generic(&mut b, 4 * 288..5 * 288, |i| {
+            if (onset..onset + 144).contains(&i) {
+                -20.0
+            } else {
+                generic_daily(i)
+            }
+        });
+        assert!(
+            matches!(reports.first(), Some(&i) if i >= onset && i <= onset + 12),
+            "{reports:?}"
+        );
+    }
+
+    #[test]
+    fn generic_mode_reports_a_spike_at_once_and_a_level_shift_once() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        assert!(run_generic(&mut b, 0..600, |i| 3.0 + noise(i)).is_empty());
+        assert_eq!(run_generic(&mut b, 600..601, |_| 30.0), vec![600]);
+        // A lasting shift is reported when it starts, then becomes normal.
+        let reports = run_generic(&mut b, 601..2000, |i| {
+            if i >= 900 {
+                9.0 + noise(i)
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![900]);
+    }
+
+    #[test]
+    fn generic_mode_keeps_a_constant_series_quiet_until_it_moves() {
+        let mut b = Baseline::new();
+        assert!(run_generic(&mut b, 0..1000, |_| 45.0).is_empty());
+        assert_eq!(
+            run_generic(&mut b, 1000..1010, |_| 46.0).first(),
+            Some(&1000)
+        );
+    }
+
+    #[test]
+    fn generic_mode_never_learns_from_abnormal_points() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        run_generic(&mut b, 0..600, |i| 3.0 + noise(i));
+        let before = b.clone();
+        run_generic(&mut b, 600..601, |_| 300.0);
+        assert_eq!(
+            (b.slots.clone(), b.generic.flat, b.generic.flat_dev, b.level),
+            (
+                before.slots,
+                before.generic.flat,
+                before.generic.flat_dev,
+                before.level
+            )
+        );
+    }
+
+    #[test]
+    fn generic_mode_reports_a_daily_incident_every_day() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        let reports = run_generic(&mut b, 0..8 * 288, |i| {
+            let day = i / 288;
+            let at = 100 + 7 * day;
+            if day >= 2 && (at..at + 6).contains(&(i % 288)) {
+                40.0
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports.len(), 6, "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_judges_every_point_whatever_the_spacing() {
+        let mut b = Baseline::new();
+        let tr = SignalTraits::generic();
+        let mut judged = 0;
+        for i in 0..3000i64 {
+            // Irregular spacing: mostly 500 s, every third point 200 s.
+            let t = Timestamp::from_secs(T0 + i * 400 + (i % 3) * 100);
+            if b.observe(t, (i % 5) as f64, &tr, &Sensitivity::default())
+                .is_some()
+            {
+                judged += 1;
+            }
+        }
+        assert_eq!(judged, 3000);
+        assert!(
+            (450.0..550.0).contains(&b.generic.interval),
+            "{}",
+            b.generic.interval
         );
     }
 

@@ -1,0 +1,64 @@
+//! Detector throughput and state size, printed (not asserted).
+//!
+//! `cargo bench -p shared --bench detector` runs the detector in its
+//! generic mode and in a serverless mode over synthetic series and prints
+//! points per second of detector work on one thread, and the encoded size
+//! of a baseline.
+
+#![allow(clippy::print_stdout, missing_docs)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use shared::domain::catalog::{ValueKind, Watch};
+use shared::domain::detector::{Baseline, EpisodeChange, Sensitivity, SignalTraits};
+use shared::domain::time::Timestamp;
+
+/// A deterministic noisy daily curve with a spike now and then.
+fn value(i: u64) -> f64 {
+    let phase = (i % 288) as f64 / 288.0 * std::f64::consts::TAU;
+    let noise = ((i.wrapping_mul(2_654_435_761) >> 7) % 1000) as f64 / 1000.0 - 0.5;
+    let spike = if i.is_multiple_of(5_003) { 80.0 } else { 0.0 };
+    100.0 + 40.0 * phase.sin() + 6.0 * noise + spike
+}
+
+fn run(label: &str, traits: &SignalTraits, points: u64, series: u64) {
+    let sensitivity = Sensitivity::default();
+    let per_series = points / series;
+    let mut reports = 0u64;
+    let mut size = 0;
+    let started = Instant::now();
+    for s in 0..series {
+        let mut baseline = Baseline::new();
+        for i in 0..per_series {
+            let t = Timestamp::from_secs(1_700_000_000 + (i * 300) as i64);
+            let v = value(i + s * 7);
+            if let Some((_, EpisodeChange::Started(_))) =
+                baseline.observe(t, black_box(v), traits, &sensitivity)
+            {
+                reports += 1;
+            }
+        }
+        size = size.max(baseline.encode().len());
+        black_box(&baseline);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{label:<28} {:>12.3e} points/s  ({} points, {series} series, {reports} reports, {size} bytes of state per metric)",
+        (per_series * series) as f64 / secs,
+        per_series * series,
+    );
+}
+
+fn main() {
+    let points = 20_000_000;
+    run("generic mode", &SignalTraits::generic(), points, 20);
+    let count = SignalTraits {
+        kind: ValueKind::Count,
+        watch: Watch::Both,
+        min_change: 3.0,
+        min_ratio: 0.3,
+        period: 300,
+    };
+    run("serverless mode (Count)", &count, points, 20);
+}

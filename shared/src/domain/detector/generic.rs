@@ -1,0 +1,463 @@
+//! The detector's generic mode: a series whose meaning is unknown.
+//!
+//! The serverless mode knows from the catalog how a metric behaves (counts
+//! are Poisson-like, latencies multiplicative), which direction is bad and
+//! the smallest change that matters. Here nothing is known: values may be
+//! negative, constant, integer or heavy-tailed, sampled every minute or
+//! every hour, regularly or not, with or without a daily cycle. So the
+//! baseline learns in the values' own units and chooses, as it goes:
+//!
+//! - between two predictions of the next value: a *flat* one (a robust
+//!   running level, for series without a daily cycle) and the *daily
+//!   profile* of the serverless mode (time-of-day slots plus the short-term
+//!   level). Each is scored on the points it predicts, and the daily profile
+//!   is only trusted once it has seen a day and predicts better;
+//! - the spread, per prediction, robustly (clipped steps), with a floor
+//!   relative to the series' magnitude so that a constant series can still
+//!   change;
+//! - the sampling interval (a running median of the time between points),
+//!   so that persistence counts points, whatever their spacing.
+//!
+//! A single abnormal point is news here (spikes are what unknown series show
+//! most), and a long anomaly whose points have settled around a new level
+//! becomes the new normal, quietly. What is reported is rationed the way a
+//! person reading the alerts would want:
+//!
+//! - a series that keeps surprising its model (heavy tails, frequent
+//!   spikes) needs larger deviations before one is reported: the threshold
+//!   rises with the recent rate of excursions (each excursion counts once,
+//!   however long it lasts);
+//! - in a busy series (several excursions in the last day or so), a new
+//!   excursion is reported only if it is larger than the recent ones, so a
+//!   daily incident is still reported every day, and an hourly spike is
+//!   not;
+//! - after a report, the next few points report nothing: one incident, one
+//!   report.
+//!
+//! None of this teaches the predictions: abnormal points never move the
+//! level, the profile or their spreads (the contamination guard of the
+//! serverless mode holds here too); they only move the excursion memory,
+//! which decides what is worth telling.
+
+use super::super::catalog::Direction;
+use super::super::time::{DAY, Timestamp};
+use super::{Baseline, Episode, EpisodeChange, Sensitivity, Verdict};
+
+/// Points learned before anything is judged.
+const WARMUP_POINTS: u32 = 64;
+/// Learning rate of the flat level.
+const FLAT_RATE: f32 = 0.05;
+/// Learning rate of the spreads.
+const DEV_RATE: f32 = 0.02;
+/// Learning rate of the predictions' error scores.
+const ERROR_RATE: f32 = 0.01;
+/// The daily profile is used when its error is below this share of the
+/// flat prediction's.
+const SEASON_ADVANTAGE: f32 = 0.8;
+/// Smallest spread, relative to the series' typical magnitude.
+const RELATIVE_FLOOR: f64 = 1e-3;
+/// A single point this many thresholds away starts an anomaly at once (at
+/// 1, every abnormal point may start one).
+const SPIKE_FACTOR: f64 = 1.0;
+/// Abnormal points after which a settled anomaly becomes the new normal.
+const SETTLE_POINTS: u32 = 48;
+/// Points after a report during which no new anomaly is reported.
+const QUIET_POINTS: f32 = 12.0;
+/// Share of the daily profile's recent error that its spread is at least.
+const YOUNG_SPREAD: f64 = 0.5;
+/// The generic threshold relative to the sensitivity's.
+const THRESHOLD_SCALE: f64 = 0.8;
+/// Normal points that end an anomaly.
+const CLOSE_POINTS: f32 = 5.0;
+/// Learning rate of the surprise rate (memory of about a thousand points).
+const SURPRISE_RATE: f32 = 1e-3;
+/// Surprises per point that a series may show before its threshold rises.
+const SURPRISE_TARGET: f32 = 2e-3;
+/// How fast the threshold rises with the surprise rate.
+const SURPRISE_EXPONENT: f32 = 0.5;
+/// Half-life, in seconds, of the memory of recent excursions.
+const EXCURSION_HALF_LIFE: f32 = 24.0 * 3_600.0;
+/// Recent excursions (decayed count) from which the series is busy.
+const BUSY_EXCURSIONS: f32 = 3.0;
+/// In a busy series, a new excursion is reported only if it is this many
+/// times larger than what remains of the memory of recent ones.
+const EXCURSION_RATIO: f32 = 1.3;
+
+/// What the generic mode learns on top of the daily profile.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Generic {
+    /// Typical seconds between points (running median).
+    pub(crate) interval: f32,
+    /// The flat prediction: a robust running level.
+    pub(crate) flat: f32,
+    /// Typical absolute deviation from the flat level.
+    pub(crate) flat_dev: f32,
+    /// Recent absolute error of the flat prediction.
+    pub(crate) flat_err: f32,
+    /// Recent absolute error of the daily profile.
+    pub(crate) season_err: f32,
+    /// Typical magnitude of the values.
+    pub(crate) magnitude: f32,
+    /// Running level of the points of the ongoing anomaly.
+    pub(crate) episode_level: f32,
+    /// No anomaly is reported before this time.
+    pub(crate) quiet_until: Option<Timestamp>,
+    /// Share of recent points that began an abnormal excursion.
+    pub(crate) surprise: f32,
+    /// Largest deviation of recent abnormal points, as of `excursion_at`.
+    pub(crate) excursion: f32,
+    /// Recent excursions, a count decayed as `excursion` is.
+    pub(crate) excursions: f32,
+    /// When `excursion` and `excursions` were last updated.
+    pub(crate) excursion_at: Option<Timestamp>,
+}
+
+/// Which prediction judged a point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Prediction {
+    expected: f64,
+    low: f64,
+    high: f64,
+    sd: f64,
+}
+
+impl Baseline {
+    /// [`Baseline::observe`] for a series of unknown meaning.
+    pub(super) fn observe_generic(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
+        if self.next.is_some_and(|next| t < next) || !value.is_finite() {
+            return None;
+        }
+        let dt = self.last_judged.map(|last| t.since(last));
+        if let Some(dt) = dt {
+            self.learn_interval(dt);
+        }
+        let interval = f64::from(self.generic.interval).max(1.0);
+        let gap = dt.map_or(1, |dt| ((dt as f64 / interval).round() as i64).max(1));
+        self.last_judged = Some(t);
+        self.next = Some(t.add(1));
+        self.shift_bits(gap);
+
+        let verdict = self.judge_generic(t, value, sensitivity);
+        self.score_predictions(t, value as f32);
+        let change = self.track_generic(t, value, &verdict, sensitivity);
+        let learn = match verdict {
+            Verdict::InsufficientHistory => true,
+            Verdict::Normal { .. } => self.episode.is_none(),
+            Verdict::Abnormal { .. } => false,
+        };
+        if learn {
+            self.learn_generic(t, value);
+        }
+        Some((verdict, change))
+    }
+
+    fn learn_interval(&mut self, dt: i64) {
+        if dt <= 0 {
+            return;
+        }
+        let dt = dt as f32;
+        let g = &mut self.generic;
+        if g.interval <= 0.0 {
+            g.interval = dt;
+        } else {
+            // A running median: small steps towards each new spacing, so a
+            // gap now and then does not move it.
+            let step = g.interval * 0.05;
+            g.interval += if dt > g.interval { step } else { -step };
+            if (dt - g.interval).abs() < step {
+                g.interval = dt;
+            }
+        }
+    }
+
+    fn spread_floor(&self) -> f64 {
+        (f64::from(self.generic.magnitude) * RELATIVE_FLOOR).max(1e-9)
+    }
+
+    /// The daily profile's band at `t`, once it has seen a day.
+    fn seasonal(&self, t: Timestamp) -> Option<Prediction> {
+        let first = self.first?;
+        if t.since(first) < DAY {
+            return None;
+        }
+        let (low, high, sd) = self.expectation_raw(t)?;
+        let slot = self.slots[Self::slot_index(t)];
+        Some(Prediction {
+            expected: if slot.n > 0 {
+                f64::from(slot.loc + self.level)
+            } else {
+                (low + high) / 2.0
+            },
+            low,
+            high,
+            // A young profile has no spread of its own yet: its recent
+            // error is the least it can claim.
+            sd: sd.max(YOUNG_SPREAD * f64::from(self.generic.season_err)),
+        })
+    }
+
+    fn flat(&self) -> Prediction {
+        let g = &self.generic;
+        let flat = f64::from(g.flat);
+        Prediction {
+            expected: flat,
+            low: flat,
+            high: flat,
+            sd: f64::from(g.flat_dev) * 1.25,
+        }
+    }
+
+    /// The signed score of `value` against a prediction (0 inside its band).
+    fn score_against(&self, p: &Prediction, value: f64) -> (f64, f64) {
+        let sd = p.sd.max(self.spread_floor());
+        if value > p.high {
+            ((value - p.high) / sd, p.high)
+        } else if value < p.low {
+            ((value - p.low) / sd, p.low)
+        } else {
+            (0.0, p.expected)
+        }
+    }
+
+    fn judge_generic(&self, t: Timestamp, value: f64, sensitivity: &Sensitivity) -> Verdict {
+        // Everything is learned for a day (and at least a few dozen
+        // points), so that the daily profile has seen each time of day once
+        // before the first judgement.
+        if self.learned < WARMUP_POINTS || self.first.is_none_or(|f| t.since(f) < DAY) {
+            return Verdict::InsufficientHistory;
+        }
+        let g = &self.generic;
+        let flat = self.flat();
+        let seasonal = self.seasonal(t);
+        // The prediction with the smaller recent error judges. While the
+        // other is not clearly worse, a point is only abnormal if both say
+        // so: with no clear model of the series, doubt is not an anomaly.
+        let (primary, second) = match seasonal {
+            Some(s) if g.season_err < g.flat_err => (
+                s,
+                (g.flat_err * SEASON_ADVANTAGE <= g.season_err).then_some(flat),
+            ),
+            Some(s) => (
+                flat,
+                (g.season_err * SEASON_ADVANTAGE <= g.flat_err).then_some(s),
+            ),
+            None => (flat, None),
+        };
+        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor();
+        let (score, edge) = self.score_against(&primary, value);
+        let confirmed = second.is_none_or(|p| {
+            let (other, _) = self.score_against(&p, value);
+            other.abs() >= threshold && other.signum() == score.signum()
+        });
+        if score.abs() >= threshold && confirmed {
+            Verdict::Abnormal {
+                direction: if score > 0.0 {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                },
+                expected: edge,
+                score,
+            }
+        } else {
+            Verdict::Normal {
+                expected: primary.expected,
+            }
+        }
+    }
+
+    /// How much higher than the sensitivity's threshold a deviation must be
+    /// in this series. A series that keeps surprising its model (spikes
+    /// every few hours, heavy tails) needs a larger deviation before one of
+    /// them is worth telling; one that rarely surprises keeps the plain
+    /// threshold. Excursions count once, however long they last, so a long
+    /// incident does not make the next one harder to see.
+    fn threshold_factor(&self) -> f64 {
+        let ratio = (self.generic.surprise / SURPRISE_TARGET).max(1.0);
+        f64::from(ratio.powf(SURPRISE_EXPONENT))
+    }
+
+    fn learn_generic(&mut self, t: Timestamp, value: f64) {
+        let y = value as f32;
+        let warm = self.learned > 0;
+        let g = &mut self.generic;
+        if !warm {
+            g.flat = y;
+            g.flat_dev = 0.0;
+            g.magnitude = y.abs();
+        } else {
+            let residual = y - g.flat;
+            let young = self.learned < WARMUP_POINTS;
+            let limit = if young {
+                f32::INFINITY
+            } else {
+                3.0 * g.flat_dev.max(f32::MIN_POSITIVE)
+            };
+            let clipped = residual.clamp(-limit, limit);
+            let rate = if young {
+                (1.0 / (self.learned as f32 + 1.0)).max(FLAT_RATE)
+            } else {
+                FLAT_RATE
+            };
+            g.flat += rate * clipped;
+            let dev_rate = if young {
+                (1.0 / (self.learned as f32 + 1.0)).max(DEV_RATE)
+            } else {
+                DEV_RATE
+            };
+            g.flat_dev += dev_rate * (clipped.abs() - g.flat_dev);
+            g.magnitude += DEV_RATE * (y.abs() - g.magnitude);
+        }
+        self.learn_profile(t, y);
+    }
+
+    /// Scores both predictions on every point, abnormal ones included (a
+    /// prediction that misses every daily rise must not look good because
+    /// its misses were never learned), with each error clipped so that one
+    /// wild point weighs little.
+    fn score_predictions(&mut self, t: Timestamp, y: f32) {
+        if self.learned == 0 {
+            return;
+        }
+        let flat_res = (y - self.generic.flat).abs();
+        let idx = Self::slot_index(t);
+        let slot = self.slots[idx];
+        let season_res = (slot.n > 0 && self.first.is_some_and(|f| t.since(f) >= DAY))
+            .then(|| (y - (slot.loc + self.level)).abs());
+        let g = &mut self.generic;
+        let limit = 6.0 * g.flat_err.max(g.flat_dev).max(f32::MIN_POSITIVE);
+        g.flat_err += ERROR_RATE * (flat_res.min(limit) - g.flat_err);
+        match season_res {
+            Some(r) => g.season_err += ERROR_RATE * (r.min(limit) - g.season_err),
+            // Until the profile has seen a day it is no better than flat.
+            None => g.season_err = g.flat_err.max(g.season_err),
+        }
+    }
+
+    fn track_generic(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        verdict: &Verdict,
+        sensitivity: &Sensitivity,
+    ) -> EpisodeChange {
+        let interval = f64::from(self.generic.interval).max(1.0) as i64;
+        let fresh = match verdict {
+            Verdict::Abnormal { direction, .. } => {
+                let bits = match direction {
+                    Direction::Increase => self.up_bits,
+                    Direction::Decrease => self.down_bits,
+                };
+                bits & 0b10 == 0
+            }
+            _ => false,
+        };
+        if !matches!(verdict, Verdict::InsufficientHistory) {
+            let hit = if fresh { 1.0 } else { 0.0 };
+            self.generic.surprise += SURPRISE_RATE * (hit - self.generic.surprise);
+        }
+        if let Verdict::Abnormal {
+            direction,
+            expected,
+            score,
+        } = *verdict
+        {
+            match direction {
+                Direction::Increase => self.up_bits |= 1,
+                Direction::Decrease => self.down_bits |= 1,
+            }
+            if let Some(ep) = self.episode.as_mut().filter(|ep| ep.direction == direction) {
+                ep.last_abnormal = t;
+                ep.points += 1;
+                ep.observed_sum += value;
+                ep.expected_sum += expected;
+                ep.peak = match direction {
+                    Direction::Increase => ep.peak.max(value),
+                    Direction::Decrease => ep.peak.min(value),
+                };
+                ep.peak_score = ep.peak_score.max(score.abs());
+                self.generic.episode_level += 0.2 * (value as f32 - self.generic.episode_level);
+                if ep.points >= SETTLE_POINTS {
+                    // A long anomaly has become the new normal.
+                    let ended = *ep;
+                    self.episode = None;
+                    self.up_bits = 0;
+                    self.down_bits = 0;
+                    self.settle(t);
+                    return EpisodeChange::Ended(ended, t.add(interval));
+                }
+                return EpisodeChange::Extended(*ep);
+            }
+            let bits = match direction {
+                Direction::Increase => self.up_bits,
+                Direction::Decrease => self.down_bits,
+            };
+            let run = (bits & 0b11) == 0b11;
+            let recent = (bits & 0b1_1111).count_ones();
+            let spike = score.abs() >= SPIKE_FACTOR * THRESHOLD_SCALE * sensitivity.z_threshold;
+            let deviation = (value - expected).abs() as f32;
+            let decay = self.excursion_decay(t);
+            let remembered = self.generic.excursion * decay;
+            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS;
+            self.generic.excursion = remembered.max(deviation);
+            self.generic.excursions =
+                self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
+            self.generic.excursion_at = Some(t);
+            let quiet = self.generic.quiet_until.is_some_and(|q| t < q)
+                || (busy && deviation <= EXCURSION_RATIO * remembered);
+            if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
+                let ep = Episode {
+                    direction,
+                    start: t,
+                    last_abnormal: t,
+                    points: 1,
+                    observed_sum: value,
+                    expected_sum: expected,
+                    peak: value,
+                    peak_score: score.abs(),
+                };
+                self.episode = Some(ep);
+                self.generic.episode_level = value as f32;
+                self.generic.quiet_until =
+                    Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
+                return EpisodeChange::Started(ep);
+            }
+        }
+        if let Some(ep) = self.episode
+            && t.since(ep.last_abnormal) as f32 >= CLOSE_POINTS * self.generic.interval.max(1.0)
+        {
+            self.episode = None;
+            return EpisodeChange::Ended(ep, ep.last_abnormal.add(interval));
+        }
+        EpisodeChange::None
+    }
+
+    /// How much of the memory of recent excursions remains at `t`.
+    fn excursion_decay(&self, t: Timestamp) -> f32 {
+        match self.generic.excursion_at {
+            None => 0.0,
+            Some(at) => {
+                let age = t.since(at).max(0) as f32;
+                (-age / EXCURSION_HALF_LIFE * std::f32::consts::LN_2).exp()
+            }
+        }
+    }
+
+    /// Moves both predictions to the level the anomaly settled at.
+    fn settle(&mut self, t: Timestamp) {
+        let target = self.generic.episode_level;
+        let shift = target - self.generic.flat;
+        self.generic.flat = target;
+        let idx = Self::slot_index(t);
+        if self.slots[idx].n > 0 {
+            self.level = target - self.slots[idx].loc;
+        } else {
+            self.level += shift;
+        }
+    }
+}
