@@ -3,3 +3,5 @@
 
 pub mod output;
 pub mod replay;
+pub mod score;
+pub mod synth;
