@@ -115,6 +115,8 @@ struct Outcome {
     concurrency: u64,
     /// Invocations that hit the timeout although nothing made them hang.
     overran: u64,
+    /// Their durations, for percentiles over several functions.
+    tail: Tail,
 }
 
 /// Where each resource's series sit in the output.
@@ -305,15 +307,93 @@ fn burst<R: Rng + ?Sized>(rng: &mut R, mean: f64) -> u64 {
     v.ceil().max(1.0) as u64
 }
 
-/// The probability that a lognormal duration of mean `mean` (per-invocation
-/// spread 0.45) exceeds `limit`.
-fn over(mean: f64, limit: f64) -> f64 {
-    if mean <= 0.0 || mean < limit / 30.0 {
+/// The durations of one function's invocations in a minute: a lognormal
+/// body, and point masses for invocations that hung until the timeout and
+/// for cold starts.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tail {
+    fine: f64,
+    median: f64,
+    sigma: f64,
+    hung: f64,
+    hang_ms: f64,
+    cold: f64,
+    cold_ms: f64,
+}
+
+impl Tail {
+    fn count(&self) -> f64 {
+        self.fine + self.hung + self.cold
+    }
+
+    /// Expected invocations longer than `v` ms.
+    fn above(&self, v: f64) -> f64 {
+        let mut c = 0.0;
+        if self.fine > 0.0 && self.median > 0.0 {
+            c += self.fine * lognormal_above(self.median, self.sigma, v);
+        }
+        if self.hang_ms > v {
+            c += self.hung;
+        }
+        if self.cold_ms > v {
+            c += self.cold;
+        }
+        c
+    }
+
+    fn top(&self) -> f64 {
+        (self.median * libm::exp(5.0 * self.sigma))
+            .max(self.hang_ms)
+            .max(self.cold_ms)
+    }
+}
+
+/// The share of a lognormal (median `median`, spread `sigma`) above `v`.
+fn lognormal_above(median: f64, sigma: f64, v: f64) -> f64 {
+    if v <= 0.0 {
+        return 1.0;
+    }
+    0.5 * libm::erfc(libm::log(v / median) / (sigma.max(1e-6) * std::f64::consts::SQRT_2))
+}
+
+/// The spread of a lognormal whose 99th percentile is `tail` times its
+/// mean.
+fn sigma_for(tail: f64) -> f64 {
+    const Z99: f64 = 2.326;
+    let ln = libm::log(tail.max(1.01));
+    (Z99 - (Z99 * Z99 - 2.0 * ln).max(0.0).sqrt()).max(0.05)
+}
+
+/// The p99 CloudWatch reports for invocations of these durations: the
+/// 99th percentile of their mix, or about the longest one when there are
+/// fewer than a hundred.
+fn percentile99(tails: &[Tail]) -> f64 {
+    let n: f64 = tails.iter().map(Tail::count).sum();
+    if n <= 0.0 {
         return 0.0;
     }
-    const SIGMA: f64 = 0.45;
-    let median = mean / libm::exp(SIGMA * SIGMA / 2.0);
-    0.5 * libm::erfc(libm::log(limit / median) / (SIGMA * std::f64::consts::SQRT_2))
+    let target = (0.01 * n).max(n / (n + 1.0));
+    let above = |v: f64| tails.iter().map(|t| t.above(v)).sum::<f64>();
+    let mut hi = tails.iter().map(Tail::top).fold(0.0, f64::max).max(1e-3);
+    let mut lo = tails
+        .iter()
+        .filter(|t| t.fine > 0.0)
+        .map(|t| t.median * 0.2)
+        .fold(hi, f64::min)
+        .min(hi);
+    if above(hi) >= target {
+        return hi;
+    }
+    // Bisection on a log scale.
+    for _ in 0..40 {
+        let mid = (lo * hi).sqrt();
+        if above(mid) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
 }
 
 /// Messages per consumer invocation: batches fill up as traffic grows.
@@ -481,7 +561,13 @@ impl<R: Rng + ?Sized> Sim<'_, R> {
         let common = libm::exp(normal(self.rng, 0.04));
         let limit = f64::from(func.timeout_s) * 1000.0;
         let mean = func.base_ms * scale * load * common * self.mods.dur[f] + self.mods.add_ms[f];
-        let overrun = over(mean, limit);
+        let sigma = sigma_for(func.tail);
+        let median = mean / libm::exp(sigma * sigma / 2.0);
+        let overrun = if mean < limit / 30.0 {
+            0.0
+        } else {
+            lognormal_above(median, sigma, limit)
+        };
         let fraction = self.mods.timeout[f].max(overrun);
         let mut hung = binomial(self.rng, requested, fraction);
         let mut fine = requested - hung;
@@ -523,17 +609,26 @@ impl<R: Rng + ?Sized> Sim<'_, R> {
         let avg = total_ms / n as f64;
         let rate = (func.error_rate + self.mods.err[f]).clamp(0.0, 1.0);
         let errors = (binomial(self.rng, fine, rate) + hung + one_error).min(n);
+        let tail = Tail {
+            fine: fine as f64,
+            median: avg_fine / libm::exp(sigma * sigma / 2.0),
+            sigma,
+            hung: hung as f64,
+            hang_ms,
+            cold: cold as f64,
+            cold_ms: avg_fine + func.init_ms,
+        };
         let p99 = if n == 1 {
             avg
-        } else if hung as f64 >= 0.01 * n as f64 {
-            hang_ms
         } else {
-            let tail = 1.0 + (func.tail - 1.0) * (1.0 - 1.0 / (fine.max(1) as f64).sqrt());
-            let mut p = avg_fine * tail * libm::exp(normal(self.rng, 0.1));
-            if cold > 0 && (n <= 100 || cold as f64 >= 0.01 * n as f64) {
-                p = p.max(avg_fine + func.init_ms);
-            }
-            p.min(limit).max(avg)
+            let q = percentile99(&[tail]);
+            // Sampling noise, except where the hung invocations set it.
+            let q = if tail.hung > 0.0 && q >= hang_ms * 0.99 {
+                q
+            } else {
+                q * libm::exp(normal(self.rng, 0.08))
+            };
+            q.min(hang_ms.max(limit)).max(avg)
         };
         let overran = if self.mods.timeout[f] > 0.0 { 0 } else { hung };
         Outcome {
@@ -544,6 +639,7 @@ impl<R: Rng + ?Sized> Sim<'_, R> {
             p99,
             concurrency: conc,
             overran,
+            tail,
         }
     }
 
@@ -801,15 +897,14 @@ impl<R: Rng + ?Sized> Sim<'_, R> {
                 let mut inv = 0.0;
                 let mut dur_sum = 0.0;
                 let mut failed = 0;
-                let mut p99: f64 = 0.0;
-                let all: u64 = api_functions.iter().map(|&f| outcomes[f].invocations).sum();
+                let mut tails = Vec::with_capacity(api_functions.len());
                 for &f in &api_functions {
                     let o = &outcomes[f];
                     inv += o.invocations as f64;
                     dur_sum += o.invocations as f64 * o.avg;
                     failed += o.errors + o.throttles;
-                    if o.invocations > 0 && o.invocations as f64 >= 0.01 * all as f64 {
-                        p99 = p99.max(o.p99);
+                    if o.invocations > 0 {
+                        tails.push(o.tail);
                     }
                 }
                 let quick = (total as f64 - inv).max(0.0);
@@ -824,7 +919,15 @@ impl<R: Rng + ?Sized> Sim<'_, R> {
                     / total as f64
                     + normal(self.rng, 0.4);
                 let p99 = if inv > 0.0 {
-                    p99 + api.integration_ms + api.gateway_ms + self.rng.random_range(0.0..6.0)
+                    let q = percentile99(&tails);
+                    let hung = tails.iter().any(|t| t.hung > 0.0 && q >= t.hang_ms * 0.99);
+                    (if hung {
+                        q
+                    } else {
+                        q * libm::exp(normal(self.rng, 0.05))
+                    }) + api.integration_ms
+                        + api.gateway_ms
+                        + self.rng.random_range(0.0..6.0)
                 } else {
                     api.gateway_ms * 1.5
                 };
