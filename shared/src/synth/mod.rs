@@ -103,6 +103,10 @@ pub struct IndexEntry {
     pub truth: String,
     /// The stack.
     pub stack: String,
+    /// Days of history.
+    pub history_days: u32,
+    /// Days of evaluation.
+    pub eval_days: u32,
     /// Real incidents.
     pub incidents: usize,
     /// Their types.
@@ -168,6 +172,8 @@ impl Generated {
             scenario: format!("{}.json", self.name),
             truth: format!("{}.truth.json", self.name),
             stack: self.truth.stack.clone(),
+            history_days: self.truth.history_days,
+            eval_days: self.truth.eval_days,
             incidents: real.len(),
             types: real.iter().map(|i| i.kind.clone()).collect(),
             bytes: self.scenario.len(),

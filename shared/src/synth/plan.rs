@@ -198,6 +198,8 @@ struct Planner<'a, R: ?Sized> {
     day0: u32,
     /// Windows `[from, to)` kept clear of routine benign events.
     busy: Vec<(u32, u32)>,
+    /// Minutes of routine benign events already placed.
+    taken: Vec<u32>,
 }
 
 /// Plans the timeline of `spec` on the stack `w`.
@@ -224,6 +226,7 @@ pub(crate) fn plan<R: Rng + ?Sized>(
         },
         day0: (spec.start.second_of_day() / 60) as u32,
         busy: Vec::new(),
+        taken: Vec::new(),
     };
     for inj in &spec.injections {
         p.inject(inj, true)?;
@@ -1063,6 +1066,22 @@ impl<R: Rng + ?Sized> Planner<'_, R> {
         }
     }
 
+    /// Table operations used by a busy function (see
+    /// [`Planner::random_busy_function`]).
+    fn busy_ops(&self) -> Vec<usize> {
+        let Some(t) = &self.w.table else {
+            return Vec::new();
+        };
+        (0..t.ops.len())
+            .filter(|&o| {
+                self.users_of(t.ops[o]).iter().any(|&u| {
+                    let f = &self.w.functions[u];
+                    f.share >= 0.1 || f.role == Role::Worker
+                })
+            })
+            .collect()
+    }
+
     /// A function for a routine deployment: API functions mostly.
     fn random_function(&mut self) -> usize {
         let apis: Vec<usize> = self.w.api_functions().collect();
@@ -1105,7 +1124,9 @@ impl<R: Rng + ?Sized> Planner<'_, R> {
             let logical = self.w.functions[f].logical.clone();
             self.plan.planned.push(Planned {
                 event_time: Some(EventTime::from_millis(ms)),
-                description: format!("deployment of {logical} with no effect on metrics"),
+                description: format!(
+                    "deployment of {logical} with no lasting effect on metrics (its new instances start cold for a minute or two)"
+                ),
                 ..self.entry(
                     "harmless_deploy",
                     false,
@@ -1274,16 +1295,27 @@ impl<R: Rng + ?Sized> Planner<'_, R> {
     }
 
     /// A free minute for a routine event: clear of the incidents' windows in
-    /// the evaluation period, and of the batch.
+    /// the evaluation period, of the batch, and five minutes from the other
+    /// routine events.
     fn free_minute(&mut self, from: u32, to: u32) -> Option<u32> {
-        for _ in 0..30 {
+        self.free_minute_where(from, to, |_| true)
+    }
+
+    /// [`Planner::free_minute`] among the minutes `fits` accepts.
+    fn free_minute_where(&mut self, from: u32, to: u32, fits: impl Fn(u32) -> bool) -> Option<u32> {
+        for _ in 0..60 {
             let m = self.rng.random_range(from..to);
+            if !fits(m) {
+                continue;
+            }
             let near_batch = self
                 .plan
                 .batch_runs
                 .iter()
                 .any(|&(s, l)| m + 10 > s && m < s + l + 10);
-            if !self.is_busy(m, m + 1) && !near_batch {
+            let crowded = self.taken.iter().any(|&t| t.abs_diff(m) < 5);
+            if !self.is_busy(m, m + 1) && !near_batch && !crowded {
+                self.taken.push(m);
                 return Some(m);
             }
         }
@@ -1303,22 +1335,11 @@ impl<R: Rng + ?Sized> Planner<'_, R> {
                     continue;
                 };
                 let k = libm::exp(self.rng.random_range(libm::log(2.0)..libm::log(8.0)));
-                let on_table = self.w.table.is_some() && self.rng.random_bool(0.35);
-                if on_table {
-                    let t = self.w.table.as_ref().map_or(0, |t| t.ops.len());
-                    // Blips where there are requests: the busiest operation
-                    // mostly.
-                    let o = match self.busiest_op() {
-                        Some((o, _)) if self.rng.random_bool(0.7) || t == 0 => o,
-                        _ => self.rng.random_range(0..t.max(1)),
-                    };
-                    let busy = self.w.table.as_ref().is_some_and(|t| {
-                        self.users_of(t.ops[o]).iter().any(|&u| {
-                            self.w.functions[u].share >= 0.1
-                                || self.w.functions[u].role == Role::Worker
-                        })
-                    });
-                    if busy {
+                if self.w.table.is_some() && self.rng.random_bool(0.35) {
+                    // On an operation that has requests to slow down.
+                    let ops = self.busy_ops();
+                    if !ops.is_empty() {
+                        let o = ops[self.rng.random_range(0..ops.len())];
                         self.table_blip(o, k, m, true);
                         continue;
                     }
@@ -1334,17 +1355,15 @@ impl<R: Rng + ?Sized> Planner<'_, R> {
                 self.isolated_error(f, m, true);
             }
             for _ in 0..poisson(self.rng, bg.harmless_deploys_per_day) {
-                // Working hours in the users' time, weekdays mostly.
-                for _ in 0..10 {
-                    let Some(m) = self.free_minute(from, to) else {
-                        break;
-                    };
-                    let local = (i64::from(self.day0) + i64::from(m) + offset).rem_euclid(1440);
-                    if (9 * 60..18 * 60).contains(&local) {
-                        let f = self.random_function();
-                        self.harmless_deploy(f, m, true);
-                        break;
-                    }
+                // Working hours in the users' time.
+                let day0 = i64::from(self.day0);
+                let working = |m: u32| {
+                    let local = (day0 + i64::from(m) + offset).rem_euclid(1440);
+                    (9 * 60..18 * 60).contains(&local)
+                };
+                if let Some(m) = self.free_minute_where(from, to, working) {
+                    let f = self.random_function();
+                    self.harmless_deploy(f, m, true);
                 }
             }
             if let (Some(c), Some(q)) = (self.w.consumer, self.w.queue.as_ref()) {
