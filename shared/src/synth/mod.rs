@@ -21,6 +21,10 @@
 //! that adding an incident does not rename the stack), the distributions are
 //! `rand_distr`'s portable ones, and the generator's own floating-point
 //! functions are `libm`'s, which give the same results on every platform.
+//! (`rand_distr` computes with `libm` too, unless another crate of the same
+//! build turns on `num-traits/std`, as `proptest` does in test builds; the
+//! platform's functions then could change a draw in the last bit, which in
+//! practice never shows.)
 //!
 //! This is an adapter-level module: it serialises JSON and writes files, and
 //! is not part of the pure domain.
