@@ -4,3 +4,5 @@
 pub mod nab;
 pub mod output;
 pub mod replay;
+pub mod score;
+pub mod synth;

@@ -1,4 +1,5 @@
-//! `stackwatch`: replay exported CloudWatch data through the real pipeline.
+//! `stackwatch`: replay exported CloudWatch data through the real pipeline,
+//! generate synthetic scenarios, and score replays against ground truth.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use shared::domain::detector::Sensitivity;
 use shared::domain::notification::NotificationFilter;
 use shared::domain::time::parse_duration;
 
-use stackwatch::{nab, output, replay};
+use stackwatch::{nab, output, replay, score, synth};
 
 #[derive(Parser)]
 #[command(
@@ -95,6 +96,41 @@ enum Command {
         #[arg(long)]
         files: bool,
     },
+    /// Write synthetic scenarios and their ground truth into a directory.
+    Synth {
+        /// The directory to write NAME.json, NAME.truth.json and index.json into.
+        out_dir: PathBuf,
+        /// A preset (quiet, load_spike, bad_deploy, ddb_throttle, slow_dependency,
+        /// traffic_drop, queue_backlog, timeouts, benchmark) or all; repeatable.
+        #[arg(long)]
+        preset: Vec<String>,
+        /// How many random scenarios (seeds SEED, SEED+1, …).
+        #[arg(long, default_value_t = 0)]
+        random: u32,
+        /// Seed of the presets and of the first random scenario.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Days in all, history and evaluation (default: 3, or 9 for the benchmark).
+        #[arg(long)]
+        days: Option<u32>,
+        /// Days of evaluation (default: 1, or 2 for the benchmark).
+        #[arg(long)]
+        eval_days: Option<u32>,
+    },
+    /// Score replay output against a scenario's ground truth.
+    Score {
+        /// TRUTH.json and REPLAY.json (the output of `stackwatch replay --json`).
+        files: Vec<PathBuf>,
+        /// Replay and score every X.json of this directory that has an X.truth.json.
+        #[arg(long, conflicts_with = "files")]
+        corpus: Option<PathBuf>,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Detector sensitivity for the replays: low, medium or high.
+        #[arg(long, default_value = "medium", value_parser = sensitivity)]
+        sensitivity: Sensitivity,
+    },
 }
 
 fn duration(text: &str) -> Result<i64, String> {
@@ -175,7 +211,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Replay { .. } => {}
+        Command::Replay { .. } | Command::Synth { .. } | Command::Score { .. } => {}
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -225,6 +261,79 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     outcome.ticks,
                     outcome.insights.len()
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth {
+            out_dir,
+            preset,
+            random,
+            seed,
+            days,
+            eval_days,
+        } => {
+            let request = synth::Request {
+                out_dir,
+                presets: preset,
+                random,
+                seed,
+                days,
+                eval_days,
+            };
+            let written = synth::run(&request, |w| {
+                println!(
+                    "{:<24} {:>3} series {:>8} points {:>6.1} MB  generated in {:>5} ms  incidents: {}",
+                    w.entry.name,
+                    w.entry.metrics,
+                    w.points,
+                    w.entry.bytes as f64 / 1e6,
+                    w.generated_in.as_millis(),
+                    if w.entry.types.is_empty() {
+                        "none".to_string()
+                    } else {
+                        w.entry.types.join(", ")
+                    }
+                );
+            })?;
+            println!(
+                "wrote {} scenario(s) and index.json into {}",
+                written.len(),
+                request.out_dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Score {
+            files,
+            corpus,
+            json,
+            sensitivity,
+        } => {
+            if let Some(dir) = corpus {
+                let options = replay::Options {
+                    sensitivity,
+                    ..replay::Options::default()
+                };
+                let report = runtime.block_on(score::corpus(&dir, &options, |s| {
+                    if !json {
+                        print!("{s}");
+                    }
+                }))?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print!("\n{}", report.summary);
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let [truth, replay_output] = files.as_slice() else {
+                return Err(anyhow!("give TRUTH.json and REPLAY.json, or --corpus DIR"));
+            };
+            let s = score::score_files(truth, replay_output)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                print!("{s}");
+                print!("{}", shared::truth::summarize(std::slice::from_ref(&s)));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -3,10 +3,14 @@
 //! the world. `eval` scores the detector against public benchmarks, offline.
 //!
 //! Dependency direction: `domain` ← `ports` ← `adapters` ← the functions'
-//! handlers; `messages` depends on `domain`, never the reverse.
+//! handlers; `messages` depends on `domain`, never the reverse. `synth`
+//! (synthetic scenarios) and `truth` (their ground truth and the scoring of
+//! replays against it) are adapter-level tools beside the pipeline.
 
 pub mod adapters;
 pub mod domain;
 pub mod eval;
 pub mod messages;
 pub mod ports;
+pub mod synth;
+pub mod truth;
