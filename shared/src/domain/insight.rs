@@ -363,8 +363,7 @@ impl StackInsights {
         now: Timestamp,
     ) -> Vec<InsightChange> {
         let mut changes = Vec::new();
-        let key = |f: &Finding| format!("{}|{}", f.rule.id(), f.resource.physical_id);
-        let current: Vec<String> = findings.iter().map(key).collect();
+        let current: Vec<String> = findings.iter().map(Finding::key).collect();
         let mut kept = Vec::new();
         for (k, mut insight) in std::mem::take(&mut self.proactive) {
             if current.contains(&k) {
@@ -378,7 +377,7 @@ impl StackInsights {
         }
         self.proactive = kept;
         for f in findings {
-            let k = key(f);
+            let k = f.key();
             if let Some((_, insight)) = self
                 .proactive
                 .iter_mut()

@@ -207,10 +207,25 @@ pub struct Finding {
     pub resource: Resource,
     /// How much it matters.
     pub severity: Severity,
+    /// What about the resource, when a rule can find several things
+    /// (`read` or `write` capacity); empty otherwise.
+    pub subject: &'static str,
     /// A name people can read.
     pub name: String,
     /// What to do, quoting the numbers.
     pub recommendation: Recommendation,
+}
+
+impl Finding {
+    /// What identifies the finding while it holds: rule, resource, subject.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.rule.id(),
+            self.resource.physical_id,
+            self.subject
+        )
+    }
 }
 
 /// What the rules read.
@@ -256,7 +271,7 @@ pub fn evaluate(ctx: &Context<'_>) -> Vec<Finding> {
             _ => {}
         }
     }
-    out.sort_by(|a, b| (a.rule, &a.resource).cmp(&(b.rule, &b.resource)));
+    out.sort_by(|a, b| (a.rule, &a.resource, a.subject).cmp(&(b.rule, &b.resource, b.subject)));
     out
 }
 
@@ -272,10 +287,25 @@ fn finding(
     Some(Finding {
         rule,
         resource: resource.clone(),
+        subject: "",
         severity,
         name,
         recommendation,
     })
+}
+
+fn about(finding: Option<Finding>, subject: &'static str) -> Option<Finding> {
+    finding.map(|f| Finding { subject, ..f })
+}
+
+/// "80%" up to the limit, "3.2 times" beyond it.
+fn share(value: f64, limit: f64) -> String {
+    let r = value / limit;
+    if r <= 1.0 {
+        format!("{:.0}%", r * 100.0)
+    } else {
+        format!("{r:.1} times")
+    }
 }
 
 fn table_rules(
@@ -327,24 +357,30 @@ fn table_rules(
         if let Some(hour) = peaks.max_over(ctx.now, 24).map(per_second)
             && hour >= 0.8 * provisioned
         {
-            out.extend(finding(
-                Rule::TableNearCapacity,
-                table,
-                Severity::Medium,
-                format!("Table {name} reached {:.0}% of its provisioned {unit} capacity", hour / provisioned * 100.0),
-                "dynamodb-autoscaling",
-                format!("Consumed {unit} capacity of {name} peaked at {hour:.0} units/s in the last 24 hours, against {provisioned:.0} provisioned"),
+            out.extend(about(
+                finding(
+                    Rule::TableNearCapacity,
+                    table,
+                    Severity::Medium,
+                    format!("Table {name} consumed {} its provisioned {unit} capacity at peak", share(hour, provisioned)),
+                    "dynamodb-autoscaling",
+                    format!("Consumed {unit} capacity of {name} peaked at {hour:.0} units/s in the last 24 hours, against {provisioned:.0} provisioned"),
+                ),
+                unit,
             ));
             continue;
         }
         if let Some(days) = trend_to(&peaks.daily(), provisioned * 60.0) {
-            out.extend(finding(
-                Rule::TableNearCapacity,
-                table,
-                Severity::Medium,
-                format!("Table {name} will reach its provisioned {unit} capacity in about {days:.0} days"),
-                "dynamodb-autoscaling",
-                format!("Daily peaks of consumed {unit} capacity of {name} grow towards the {provisioned:.0} units/s provisioned and reach it in about {days:.0} days"),
+            out.extend(about(
+                finding(
+                    Rule::TableNearCapacity,
+                    table,
+                    Severity::Medium,
+                    format!("Table {name} will reach its provisioned {unit} capacity in about {days:.0} days"),
+                    "dynamodb-autoscaling",
+                    format!("Daily peaks of consumed {unit} capacity of {name} grow towards the {provisioned:.0} units/s provisioned and reach it in about {days:.0} days"),
+                ),
+                unit,
             ));
             continue;
         }
@@ -353,7 +389,7 @@ fn table_rules(
             && peak < 0.3 * provisioned
         {
             let suggested = (peak / 0.65).ceil().max(1.0);
-            out.extend(finding(
+            out.extend(about(finding(
                 Rule::TableOverProvisioned,
                 table,
                 Severity::Low,
@@ -362,7 +398,7 @@ fn table_rules(
                 format!(
                     "Consumed {unit} capacity of {name} peaked at {peak:.1} units/s over 24 hours against {provisioned:.0} provisioned: {suggested:.0} units/s would run at about 65% at peak, or switch to on-demand"
                 ),
-            ));
+            ), unit));
         }
     }
 }
@@ -415,7 +451,7 @@ fn function_rules(
             Rule::FunctionConcurrencyNearLimit,
             function,
             if peak >= limit { Severity::High } else { Severity::Medium },
-            format!("Function {name} reached {:.0}% of its {what}", peak / limit * 100.0),
+            format!("Function {name} reached {} its {what}", share(peak, limit)),
             "lambda-concurrency",
             format!("Concurrent executions of {name} peaked at {peak:.0} in the last 24 hours, against a {what} of {limit:.0}"),
         ));
@@ -436,7 +472,7 @@ fn function_rules(
             Rule::FunctionDurationNearTimeout,
             function,
             Severity::Medium,
-            format!("Function {name} runs up to {:.0}% of its {timeout_s:.0} s timeout", peak / timeout_ms * 100.0),
+            format!("Function {name} runs up to {} its {timeout_s:.0} s timeout", share(peak, timeout_ms)),
             "lambda-timeout",
             format!("Duration of {name} peaked at {:.1} s in the last 24 hours, against a timeout of {timeout_s:.0} s", peak / 1000.0),
         ));
