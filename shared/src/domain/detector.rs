@@ -184,12 +184,20 @@ const OPEN_RUN: u32 = 2;
 const OPEN_OF_WINDOW: u32 = 3;
 /// The window for [`OPEN_OF_WINDOW`].
 const OPEN_WINDOW: u32 = 5;
+/// A single count this many thresholds away starts an anomaly at once...
+const INSTANT_FACTOR: f64 = 2.0;
+/// ...when it is also this many times the smallest change that matters.
+const INSTANT_CHANGE: f64 = 5.0;
 /// Normal periods after the last abnormal one that end an anomaly.
 const CLOSE_AFTER: i64 = 5;
 /// Learning rate floor of a slot (memory of about ten points, two days).
 const SLOT_RATE: f32 = 0.1;
 /// Learning rate of the short-term level (memory of about half an hour).
 const LEVEL_RATE: f32 = 1.0 / 30.0;
+/// Learning rate of the serverless baseline's level (a memory of about 20
+/// minutes): fast enough to follow the day's offset from the profile, slow
+/// enough that a sudden change is judged before it is followed.
+const SEASONAL_LEVEL_RATE: f32 = 1.0 / 20.0;
 /// Learning rate of the global spread.
 const NOISE_RATE: f32 = 1.0 / 200.0;
 /// Smallest model spread in the transformed space (5%).
@@ -296,7 +304,7 @@ impl Baseline {
         self.shift_bits(gap);
 
         let verdict = self.judge(t, value, traits, sensitivity);
-        let change = self.track(t, value, &verdict, traits);
+        let change = self.track(t, value, &verdict, traits, sensitivity);
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
             Verdict::Normal { .. } => self.episode.is_none(),
@@ -436,6 +444,7 @@ impl Baseline {
         value: f64,
         verdict: &Verdict,
         traits: &SignalTraits,
+        sensitivity: &Sensitivity,
     ) -> EpisodeChange {
         let period = traits.period.max(1);
         if let Verdict::Abnormal {
@@ -478,10 +487,24 @@ impl Baseline {
             let run = (bits & 0b11) == 0b11;
             let window_mask = (1u16 << OPEN_WINDOW) - 1;
             let recent = (u16::from(bits) & window_mask).count_ones();
-            if self.episode.is_none() && (run || recent >= OPEN_OF_WINDOW) {
+            // Counts are Poisson at worst: twenty errors where 0.3 are
+            // expected, or traffic five times its usual level, is not noise
+            // even for one minute. Latencies and gauges spike alone too
+            // often for that (cold starts, a slow request), so they wait.
+            let overwhelming = traits.kind == ValueKind::Count
+                && score.abs() >= INSTANT_FACTOR * sensitivity.z_threshold
+                && (value - expected).abs()
+                    >= INSTANT_CHANGE * traits.min_change * sensitivity.change_factor;
+            if self.episode.is_none() && (run || recent >= OPEN_OF_WINDOW || overwhelming) {
                 // The anomaly starts at the oldest abnormal point of the
                 // evidence that opened it.
-                let span = if run { OPEN_RUN } else { OPEN_WINDOW };
+                let span = if run {
+                    OPEN_RUN
+                } else if recent >= OPEN_OF_WINDOW {
+                    OPEN_WINDOW
+                } else {
+                    1
+                };
                 let mut oldest = 0;
                 for i in 0..span {
                     if bits & (1 << i) != 0 {
@@ -527,8 +550,41 @@ impl Baseline {
         None
     }
 
+    /// Teaches a normal point to the serverless baseline, Holt-Winters
+    /// style in the transformed space: the level first takes a share of the
+    /// surprise (today runs 30% above the profile: a busy Monday after a
+    /// quiet Sunday), then the slot learns what the level leaves. The spread
+    /// is the one-step prediction error, so a day-type offset that the level
+    /// follows does not widen it.
     fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
-        self.learn_profile(t, transform(value, traits.kind) as f32);
+        let y = transform(value, traits.kind) as f32;
+        if self.first.is_none() {
+            self.first = Some(t);
+        }
+        self.learned = self.learned.saturating_add(1);
+        let idx = Self::slot_index(t);
+        let slot = &mut self.slots[idx];
+        if slot.n == 0 {
+            slot.loc = y - self.level;
+            slot.dev = self.noise;
+            slot.n = 1;
+            return;
+        }
+        let residual = y - (slot.loc + self.level);
+        // Robust step: once the slot is established, a residual far beyond
+        // the spread moves it only as much as a residual at the limit would.
+        let limit = if slot.n < YOUNG {
+            f32::INFINITY
+        } else {
+            3.0 * (slot.dev.max(self.noise)).max(0.1)
+        };
+        let clipped = residual.clamp(-limit, limit);
+        self.level += SEASONAL_LEVEL_RATE * clipped;
+        let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
+        slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
+        slot.dev += rate * (clipped.abs() - slot.dev);
+        slot.n = slot.n.saturating_add(1).min(10_000);
+        self.noise += NOISE_RATE.max(1.0 / self.learned as f32) * (clipped.abs() - self.noise);
     }
 
     /// Teaches the daily profile and the short-term level the transformed

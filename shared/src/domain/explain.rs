@@ -7,11 +7,13 @@
 //! 1. **Our own change**: a deployment or configuration change of an
 //!    abnormal resource (or of one next to it) shortly before the start.
 //!    Action: roll back.
-//! 2. **A limit reached**: throttles, or a backlog that the consumer cannot
-//!    drain although it is healthy. Action: scale up.
-//! 3. **A change by the system around us**: the first thing to move was the
-//!    traffic entering the stack (a surge or a drop). Action: block the
-//!    excess (or, for a drop, restart what stopped sending).
+//! 2. **A change by the system around us**: the first thing to move was the
+//!    traffic entering the stack (a surge or a drop); throttles and backlogs
+//!    that follow are its symptoms. Action: block the excess (or, for a
+//!    drop, restart what stopped sending).
+//! 3. **A limit reached**: throttles, or a backlog that the consumer cannot
+//!    drain although it is healthy, with no surge before them. Action:
+//!    scale up.
 //! 4. **A dependency failing**: the deepest abnormal resource is a table,
 //!    queue, topic or stream that others call and that went wrong no later
 //!    than they did. Action: exclude it (fail over, shed, bypass).
@@ -205,8 +207,8 @@ pub fn explain(insight: &Insight, ctx: &StackContext<'_>) -> Option<Explanation>
         .map(|a| a.resource.physical_id.as_str())
         .collect();
     let cause = own_change(anomalies, &abnormal, earliest, ctx)
-        .or_else(|| limit_reached(anomalies, ctx))
         .or_else(|| demand_change(anomalies, earliest, ctx))
+        .or_else(|| limit_reached(anomalies, ctx))
         .unwrap_or_else(|| failure(anomalies, earliest, ctx));
     let name = name(&cause, anomalies);
     let recommendations = recommendations(&cause, anomalies, ctx);
@@ -374,12 +376,16 @@ fn demand_change(
         .copied()
         .filter(|a| a.spec.class == SignalClass::Traffic)
         .collect();
-    // Traffic must be among the first to move, and nothing failing may have
-    // moved before it.
-    let failing_first = first_movers
-        .iter()
-        .any(|a| matches!(a.spec.class, SignalClass::Errors) && a.severity >= Severity::Medium);
-    if traffic.is_empty() || failing_first {
+    // Traffic must be among the first to move, and nothing may have been
+    // failing before it (errors in the same minute as a surge are its
+    // symptom).
+    let traffic_start = traffic.iter().map(|a| a.start).min()?;
+    let failing_first = anomalies.iter().any(|a| {
+        matches!(a.spec.class, SignalClass::Errors)
+            && a.severity >= Severity::Medium
+            && a.start < traffic_start
+    });
+    if failing_first {
         return None;
     }
     // The entry point: a traffic anomaly that no other one reaches.

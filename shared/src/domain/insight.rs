@@ -8,7 +8,7 @@
 //! notifier turns into one message. LOW anomalies alone never open an
 //! insight: a tiny absolute change is not worth waking anyone for.
 
-use super::catalog::{Direction, MetricSpec, SignalClass, WatchedMetric};
+use super::catalog::{Direction, MetricSpec, SignalClass, ValueKind, WatchedMetric};
 use super::detector::{Episode, EpisodeChange};
 use super::event::{RelevantEvent, relevant_to};
 use super::explain::{ProbableCause, StackContext, explain};
@@ -566,7 +566,7 @@ impl StackInsights {
                 insight.anomalies.push(anomaly);
                 kinds.push(ChangeKind::NewAssociation { anomaly_id: id });
             }
-            None if anomaly.severity >= Severity::Medium => {
+            None if anomaly.severity >= Severity::Medium && persisted_enough(metric, ep, ctx) => {
                 let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
                 anomaly.role = AnomalyRole::Causal;
                 for a in &mut anomalies {
@@ -595,6 +595,40 @@ impl StackInsights {
             .retain(|a| !(a.metric == metric.key && a.direction == ep.direction));
     }
 }
+
+/// Whether an anomaly has lasted long enough to open an insight on its own.
+///
+/// Counts open at once (the detector already asked for persistence or
+/// overwhelming evidence). Latencies and gauges spike for a minute or two
+/// all the time, from a cold start or one slow request among few, so they
+/// must last three periods; percentiles, which at low traffic are the
+/// slowest request of the minute, five. So must any latency of a resource
+/// just deployed: all its instances start cold. A short anomaly can still
+/// join an insight that something else opened.
+fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>) -> bool {
+    if metric.spec.kind == ValueKind::Count {
+        return true;
+    }
+    let period = i64::from(metric.key.period()).max(1);
+    let periods = ep.last_abnormal.since(ep.start) / period + 1;
+    let percentile = metric.key.stat().starts_with('p') || metric.key.stat() == "Maximum";
+    let just_deployed = ctx.events.iter().any(|e| {
+        e.resource.physical_id == metric.resource.physical_id
+            && e.status == "UPDATE_COMPLETE"
+            && e.time >= ep.start.add(-DEPLOY_GRACE)
+            && e.time < ep.start.add(period)
+    });
+    let needed = if percentile || (just_deployed && metric.spec.class == SignalClass::Latency) {
+        5
+    } else {
+        3
+    };
+    periods >= needed
+}
+
+/// How long after a deployment a resource's latency may be high from cold
+/// starts.
+const DEPLOY_GRACE: i64 = 10 * 60;
 
 fn new_anomaly(
     stack: &str,
@@ -742,7 +776,9 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
             }
         }
         (SignalClass::Traffic, Direction::Increase) => {
-            if big && ratio >= 2.0 {
+            // Doubled traffic is news for a small service as much as for a
+            // big one, as long as it is more than a handful of requests.
+            if clear && ratio >= 2.0 {
                 Severity::Medium
             } else {
                 Severity::Low
