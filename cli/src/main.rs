@@ -11,7 +11,7 @@ use shared::domain::detector::Sensitivity;
 use shared::domain::notification::NotificationFilter;
 use shared::domain::time::parse_duration;
 
-use stackwatch::{nab, output, replay, score, synth};
+use stackwatch::{demo, nab, output, replay, score, synth};
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +26,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Generate three small stacks (a load spike, a bad deployment, a quiet
+    /// day), replay them through the whole pipeline and print the insights.
+    Demo {
+        /// Where to write the scenario files (a temporary directory if absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Replay scenario files through ingest, analyzer and notifier.
     Replay {
         /// Scenario files (Contract 1).
@@ -211,13 +218,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Replay { .. } | Command::Synth { .. } | Command::Score { .. } => {}
+        Command::Replay { .. }
+        | Command::Synth { .. }
+        | Command::Score { .. }
+        | Command::Demo { .. } => {}
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .context("starting the runtime")?;
     match cli.command {
         Command::Nab { .. } | Command::NabScore { .. } | Command::NabEval { .. } => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { out } => {
+            let temp;
+            let dir = match out {
+                Some(dir) => dir,
+                None => {
+                    temp = tempfile::tempdir().context("creating a temporary directory")?;
+                    temp.path().to_path_buf()
+                }
+            };
+            let results = runtime.block_on(demo::run(&dir, |line| eprintln!("{line}")))?;
+            print!("{}", demo::report(&results));
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay {

@@ -290,11 +290,14 @@ fn own_change(
         _ => "was updated",
     };
     let changed = &event.resource.logical_id;
+    let delay = match minutes {
+        0 => "within a minute".to_string(),
+        1 => "1 minute".to_string(),
+        m => format!("{m} minutes"),
+    };
     let evidence = capitalised(format!(
-        "{} {} minute{} after {changed} {what} at {}",
+        "{} {delay} after {changed} {what} at {}",
         describe(lead),
-        minutes,
-        if minutes == 1 { "" } else { "s" },
         event.time.hhmm()
     ));
     Some(ProbableCause {

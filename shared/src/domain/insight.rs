@@ -445,7 +445,10 @@ impl StackInsights {
             return changes;
         };
         let opened = kinds.contains(&ChangeKind::NewInsight);
-        if !kinds.is_empty() {
+        // Re-explain whenever the open insight heard anything: metrics that
+        // arrive after it opened (every metric is fetched at every tick
+        // while it is open) refine the cause, the rates and the name.
+        if !events.is_empty() {
             let before: Vec<String> = insight
                 .recommendations
                 .iter()

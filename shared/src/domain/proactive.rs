@@ -165,6 +165,26 @@ impl Peaks {
         best.map(f64::from)
     }
 
+    /// The peak that a finding may rest on: the last 24 hours, and the
+    /// daily maxima of today and yesterday (so between 24 and 48 hours). A
+    /// peak that recurs daily, a nightly batch, keeps its finding open
+    /// instead of closing it every day just before the next one.
+    pub fn recent_peak(&self, now: Timestamp) -> Option<f64> {
+        let today = now.secs().div_euclid(DAY);
+        let daily = self
+            .daily()
+            .into_iter()
+            .filter(|(d, _)| *d >= today - 1 && *d <= today)
+            .map(|(_, v)| v)
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
+        match (self.max_over(now, 24), daily) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// How long values have been recorded for.
     pub fn known_for(&self, now: Timestamp) -> i64 {
         self.first.map_or(0, |f| now.since(f))
@@ -183,6 +203,9 @@ impl Peaks {
             .collect()
     }
 }
+
+/// Days of daily peaks a capacity trend needs.
+const TREND_DAYS: usize = 7;
 
 /// Whether a metric feeds a proactive rule (only those keep peaks).
 pub fn wants_peaks(key: &MetricKey) -> bool {
@@ -354,7 +377,7 @@ fn table_rules(
         };
         // Consumed units per minute, as units per second.
         let per_second = |v: f64| v / 60.0;
-        if let Some(hour) = peaks.max_over(ctx.now, 24).map(per_second)
+        if let Some(hour) = peaks.recent_peak(ctx.now).map(per_second)
             && hour >= 0.8 * provisioned
         {
             out.extend(about(
@@ -404,9 +427,11 @@ fn table_rules(
 }
 
 /// Days until daily peaks (per minute sums) reach `limit` on a least-squares
-/// line through at least three days, if within a week and growing.
+/// line through a week of days, if within a week, growing, and the line
+/// explains most of the variation (R² ≥ 0.6): a weekday/weekend pattern is
+/// not a trend.
 fn trend_to(daily: &[(i64, f64)], limit: f64) -> Option<f64> {
-    if daily.len() < 3 {
+    if daily.len() < TREND_DAYS {
         return None;
     }
     let n = daily.len() as f64;
@@ -418,6 +443,10 @@ fn trend_to(daily: &[(i64, f64)], limit: f64) -> Option<f64> {
         return None;
     }
     let slope = sxy / sxx;
+    let syy: f64 = daily.iter().map(|d| (d.1 - my).powi(2)).sum();
+    if syy == 0.0 || sxy * sxy / (sxx * syy) < 0.6 {
+        return None;
+    }
     let last = daily.last()?;
     if slope <= 0.0 || last.1 >= limit {
         return None;
@@ -444,7 +473,7 @@ fn function_rules(
     };
     if let Some(peak) = ctx
         .peaks(function, "ConcurrentExecutions", &["Maximum"])
-        .and_then(|p| p.max_over(ctx.now, 24))
+        .and_then(|p| p.recent_peak(ctx.now))
         && peak >= 0.8 * limit
     {
         out.extend(finding(
@@ -465,7 +494,7 @@ fn function_rules(
     let timeout_ms = timeout_s * 1000.0;
     if let Some(peak) = ctx
         .peaks(function, "Duration", &["Maximum", "p99"])
-        .and_then(|p| p.max_over(ctx.now, 24))
+        .and_then(|p| p.recent_peak(ctx.now))
         && peak >= 0.8 * timeout_ms
     {
         out.extend(finding(
@@ -542,7 +571,7 @@ fn queue_rules(
         .filter(|r| *r > 0.0)
         && let Some(age) = ctx
             .peaks(queue, "ApproximateAgeOfOldestMessage", &["Maximum"])
-            .and_then(|p| p.max_over(ctx.now, 24))
+            .and_then(|p| p.recent_peak(ctx.now))
         && age >= 0.5 * retention
     {
         out.extend(finding(
@@ -718,15 +747,30 @@ mod tests {
 
     #[test]
     fn daily_peaks_growing_towards_the_limit_are_found_before_they_reach_it() {
-        // Peaks of 50, 60, 70, 80 units/s (per-minute sums ×60) against 100.
-        let daily = [(0, 3000.0), (1, 3600.0), (2, 4200.0), (3, 4800.0)];
-        let days = trend_to(&daily, 6000.0).unwrap();
+        // Peaks of 30 to 66 units/s over a week (per-minute sums ×60), against 78.
+        let daily: Vec<(i64, f64)> = (0..7).map(|d| (d, 1800.0 + 360.0 * d as f64)).collect();
+        let days = trend_to(&daily, 4680.0).unwrap();
         assert!((days - 2.0).abs() < 1e-9, "{days}");
-        assert_eq!(trend_to(&daily[..2], 6000.0), None, "three days at least");
+        assert_eq!(trend_to(&daily[..5], 4800.0), None, "a week at least");
+        let falling: Vec<(i64, f64)> = (0..7).map(|d| (d, 100.0 - d as f64)).collect();
+        assert_eq!(trend_to(&falling, 200.0), None, "falling");
+        // Weekdays and a weekend are not a trend.
+        let weekly: Vec<(i64, f64)> = (0..7)
+            .map(|d| {
+                (
+                    d,
+                    if d % 7 >= 5 {
+                        1000.0
+                    } else {
+                        3000.0 + 10.0 * d as f64
+                    },
+                )
+            })
+            .collect();
         assert_eq!(
-            trend_to(&[(0, 10.0), (1, 9.0), (2, 8.0)], 100.0),
+            trend_to(&weekly, 4800.0),
             None,
-            "falling"
+            "no trend in a weekly pattern"
         );
     }
 
@@ -762,8 +806,8 @@ mod tests {
                 (Rule::FunctionDurationNearTimeout, Severity::Medium)
             ]
         );
-        // A day later the peaks are forgotten and the findings clear.
-        assert_eq!(case.findings(60 + 25 * 60), vec![]);
+        // Two days later the peaks are forgotten and the findings clear.
+        assert_eq!(case.findings(60 + 49 * 60), vec![]);
     }
 
     #[test]
@@ -815,6 +859,39 @@ mod tests {
             .with(f, map(vec![("Timeout", num(5.0))]))
             .with(esm, mapping);
         assert_eq!(good.findings(60), vec![]);
+    }
+
+    #[test]
+    fn a_peak_that_recurs_daily_keeps_its_finding_open() {
+        let f = Resource::new("F", "f", "AWS::Lambda::Function");
+        // Concurrency reaches 45 of 50 for ten minutes at 15:00 every day,
+        // a few minutes later each day.
+        let case = Case::new()
+            .with(
+                f,
+                map(vec![
+                    ("Timeout", num(900.0)),
+                    ("ReservedConcurrentExecutions", num(50.0)),
+                ]),
+            )
+            .series(
+                "f",
+                "ConcurrentExecutions",
+                "Maximum",
+                |m| {
+                    let day = m / 1440;
+                    let start = 900 + day * 7;
+                    if (start..start + 10).contains(&(m % 1440)) {
+                        45.0
+                    } else {
+                        3.0
+                    }
+                },
+                4 * 1440,
+            );
+        for minute in (1440..4 * 1440).step_by(30) {
+            assert_eq!(case.findings(minute).len(), 1, "at minute {minute}");
+        }
     }
 
     #[test]
