@@ -184,6 +184,12 @@ const OPEN_RUN: u32 = 2;
 const OPEN_OF_WINDOW: u32 = 3;
 /// The window for [`OPEN_OF_WINDOW`].
 const OPEN_WINDOW: u32 = 5;
+/// Runs of points whose accumulated evidence is judged, shortest first.
+const SUSTAINED_RUNS: [u32; 2] = [3, 5];
+/// Points of evidence kept (the longest run).
+const RECENT: usize = 5;
+/// Most evidence one point may bring to a run, in spreads.
+const EVIDENCE_CAP: f64 = 3.0;
 /// A single count this many thresholds away starts an anomaly at once...
 const INSTANT_FACTOR: f64 = 2.0;
 /// ...when it is also this many times the smallest change that matters.
@@ -202,6 +208,8 @@ const SEASONAL_LEVEL_RATE: f32 = 1.0 / 20.0;
 const NOISE_RATE: f32 = 1.0 / 200.0;
 /// Smallest model spread in the transformed space (5%).
 const MODEL_FLOOR: f64 = 0.05;
+/// Relative step of the robust spread trackers.
+const SPREAD_STEP: f32 = 0.05;
 /// Points a slot learns plainly, before robust steps start.
 const YOUNG: u16 = 8;
 /// Pseudo-count that shrinks a young slot's spread towards the global one.
@@ -230,6 +238,10 @@ pub struct Baseline {
     pub(crate) next: Option<Timestamp>,
     /// What the generic mode learns besides the profile (unused otherwise).
     pub(crate) generic: Generic,
+    /// Standardized evidence of the last serverless points judged, oldest
+    /// first: how far beyond the band each was, in spreads (signed, capped,
+    /// zero when inside the band or too small to matter).
+    pub(crate) recent: Vec<f32>,
 }
 
 impl Default for Baseline {
@@ -253,12 +265,22 @@ impl Baseline {
             last_judged: None,
             next: None,
             generic: Generic::default(),
+            recent: Vec::new(),
         }
     }
 
     /// The ongoing anomaly, if any.
     pub fn episode(&self) -> Option<&Episode> {
         self.episode.as_ref()
+    }
+
+    /// The band a serverless point at `t` is judged against, in the
+    /// metric's units: `(low, high, spread)` where the spread is the model's
+    /// standard deviation in the transformed space. `None` while there is
+    /// too little history. For explaining verdicts.
+    pub fn band(&self, t: Timestamp, kind: ValueKind) -> Option<(f64, f64, f64)> {
+        let (low, high, sd) = self.expectation(t)?;
+        Some((inverse(low, kind), inverse(high, kind), sd))
     }
 
     /// The first time not yet judged: periods before it are done.
@@ -302,9 +324,17 @@ impl Baseline {
         self.last_judged = Some(t);
         self.next = Some(t.add(traits.period.max(1)));
         self.shift_bits(gap);
+        // Evidence only accumulates over consecutive periods.
+        if gap > 2 {
+            self.recent.clear();
+        }
 
-        let verdict = self.judge(t, value, traits, sensitivity);
-        let change = self.track(t, value, &verdict, traits, sensitivity);
+        let (verdict, evidence, sustained) = self.judge(t, value, traits, sensitivity);
+        if self.recent.len() >= RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(evidence);
+        let change = self.track(t, value, &verdict, traits, sensitivity, sustained);
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
             Verdict::Normal { .. } => self.episode.is_none(),
@@ -372,15 +402,20 @@ impl Baseline {
         ))
     }
 
+    /// Judges one serverless point: its verdict, its evidence (how many
+    /// spreads beyond the band, signed, capped at [`EVIDENCE_CAP`], zero
+    /// when inside the band, in a harmless direction or too small to
+    /// matter), and the length of a run of recent points whose accumulated
+    /// evidence is abnormal even though no single one is.
     fn judge(
         &self,
         t: Timestamp,
         value: f64,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
-    ) -> Verdict {
+    ) -> (Verdict, f32, Option<u32>) {
         let Some((low, high, model_sd)) = self.expectation(t) else {
-            return Verdict::InsufficientHistory;
+            return (Verdict::InsufficientHistory, 0.0, None);
         };
         let y = transform(value, traits.kind);
         // Distance to the band; inside it the point is as expected.
@@ -390,9 +425,13 @@ impl Baseline {
             (low, Direction::Decrease)
         } else {
             let own = f64::from(self.slots[Self::slot_index(t)].loc + self.level);
-            return Verdict::Normal {
-                expected: inverse(own, traits.kind),
-            };
+            return (
+                Verdict::Normal {
+                    expected: inverse(own, traits.kind),
+                },
+                0.0,
+                None,
+            );
         };
         let expected = inverse(edge, traits.kind);
         let score = match traits.kind {
@@ -423,19 +462,57 @@ impl Baseline {
         } else {
             expected / value.max(f64::MIN_POSITIVE) - 1.0
         };
-        let abnormal = score.abs() >= sensitivity.z_threshold
-            && traits.watch.is_bad(direction)
+        let matters = traits.watch.is_bad(direction)
             && change >= traits.min_change * sensitivity.change_factor
             && ratio >= traits.min_ratio;
-        if abnormal {
-            Verdict::Abnormal {
-                direction,
-                expected,
-                score,
-            }
+        let evidence = if matters {
+            score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP) as f32
         } else {
-            Verdict::Normal { expected }
+            0.0
+        };
+        let abnormal = Verdict::Abnormal {
+            direction,
+            expected,
+            score,
+        };
+        if matters && score.abs() >= sensitivity.z_threshold {
+            return (abnormal, evidence, None);
         }
+        // A run of points each a little beyond the band: their evidence
+        // adds up (the mean of k standardized residuals has a spread of
+        // 1/sqrt(k)). Capping each point's share keeps one blip from
+        // carrying its neighbours.
+        if evidence != 0.0 {
+            for k in SUSTAINED_RUNS {
+                let k = k as usize;
+                if self.recent.len() + 1 < k {
+                    continue;
+                }
+                let run = self.recent[self.recent.len() + 1 - k..]
+                    .iter()
+                    .chain(std::iter::once(&evidence));
+                let (mut sum, mut agree) = (0.0f64, 0usize);
+                for e in run {
+                    sum += f64::from(*e);
+                    if e.signum() == evidence.signum() && *e != 0.0 {
+                        agree += 1;
+                    }
+                }
+                if agree >= k && (sum / (k as f64).sqrt()).abs() >= sensitivity.z_threshold {
+                    let score = sum / (k as f64).sqrt();
+                    return (
+                        Verdict::Abnormal {
+                            direction,
+                            expected,
+                            score,
+                        },
+                        evidence,
+                        Some(k as u32),
+                    );
+                }
+            }
+        }
+        (Verdict::Normal { expected }, evidence, None)
     }
 
     fn track(
@@ -445,6 +522,7 @@ impl Baseline {
         verdict: &Verdict,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
+        sustained: Option<u32>,
     ) -> EpisodeChange {
         let period = traits.period.max(1);
         if let Verdict::Abnormal {
@@ -495,7 +573,9 @@ impl Baseline {
                 && score.abs() >= INSTANT_FACTOR * sensitivity.z_threshold
                 && (value - expected).abs()
                     >= INSTANT_CHANGE * traits.min_change * sensitivity.change_factor;
-            if self.episode.is_none() && (run || recent >= OPEN_OF_WINDOW || overwhelming) {
+            if self.episode.is_none()
+                && (run || recent >= OPEN_OF_WINDOW || overwhelming || sustained.is_some())
+            {
                 // The anomaly starts at the oldest abnormal point of the
                 // evidence that opened it.
                 let span = if run {
@@ -510,6 +590,9 @@ impl Baseline {
                     if bits & (1 << i) != 0 {
                         oldest = i;
                     }
+                }
+                if let Some(k) = sustained {
+                    oldest = oldest.max(k - 1);
                 }
                 let ep = Episode {
                     direction,
@@ -571,20 +654,32 @@ impl Baseline {
             return;
         }
         let residual = y - (slot.loc + self.level);
-        // Robust step: once the slot is established, a residual far beyond
-        // the spread moves it only as much as a residual at the limit would.
-        let limit = if slot.n < YOUNG {
-            f32::INFINITY
+        let young = slot.n < YOUNG;
+        // Robust steps (Huber): once the slot is established, a residual
+        // beyond 2.5 spreads moves the level and the slot only as much as
+        // one at that limit would, so that a point just short of abnormal
+        // (an incident still building up) barely teaches anything. A young
+        // slot learns plainly: it has no spread to trust yet.
+        let spread = slot.dev.max(self.noise).max(0.02) * 1.25;
+        let clipped = if young {
+            residual
         } else {
-            3.0 * (slot.dev.max(self.noise)).max(0.1)
+            residual.clamp(-2.5 * spread, 2.5 * spread)
         };
-        let clipped = residual.clamp(-limit, limit);
         self.level += SEASONAL_LEVEL_RATE * clipped;
         let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
         slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
-        slot.dev += rate * (clipped.abs() - slot.dev);
+        let abs = residual.abs();
+        robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
         slot.n = slot.n.saturating_add(1).min(10_000);
-        self.noise += NOISE_RATE.max(1.0 / self.learned as f32) * (clipped.abs() - self.noise);
+        let noise_young = self.learned < u32::from(YOUNG) * 8;
+        robust_spread(
+            &mut self.noise,
+            abs,
+            1.0 / self.learned as f32,
+            noise_young,
+            SPREAD_STEP / 2.0,
+        );
     }
 
     /// Teaches the daily profile and the short-term level the transformed
@@ -625,6 +720,24 @@ impl Baseline {
     }
 }
 
+/// Tracks the spread of residuals as a mean absolute deviation that
+/// outliers cannot inflate: while young, a plain running mean; then a
+/// stochastic median of |residual| (each residual moves it by `step` of
+/// itself, up or down, whatever its size), scaled to the mean absolute
+/// deviation a normal law with that median would have. A cold start ten
+/// times slower than usual moves it as little as one twice as slow.
+fn robust_spread(dev: &mut f32, abs: f32, rate: f32, young: bool, step: f32) {
+    /// Mean over median of |x| for a normal law: 0.798 / 0.674.
+    const MEAN_PER_MEDIAN: f32 = 1.184;
+    if young || *dev <= 0.0 {
+        *dev += rate.min(1.0) * (abs - *dev);
+        return;
+    }
+    let median = *dev / MEAN_PER_MEDIAN;
+    let towards = if abs > median { 1.0 } else { -1.0 };
+    *dev = (median * (1.0 + towards * step)).max(1e-4) * MEAN_PER_MEDIAN;
+}
+
 /// Stored baseline bytes that cannot be decoded.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -645,7 +758,7 @@ const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
 
 /// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
 /// fields; it still decodes (with those fields at their defaults).
-const ENCODING_VERSION: u8 = 2;
+const ENCODING_VERSION: u8 = 3;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
@@ -700,6 +813,10 @@ impl Baseline {
         for t in [g.quiet_until, g.excursion_at] {
             out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
         }
+        out.push(self.recent.len() as u8);
+        for e in &self.recent {
+            out.extend_from_slice(&e.to_le_bytes());
+        }
         out
     }
 
@@ -712,7 +829,7 @@ impl Baseline {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8()?;
-        if version != ENCODING_VERSION && version != 1 {
+        if !(1..=ENCODING_VERSION).contains(&version) {
             return Err(DecodeError::Version(version));
         }
         let level = r.f32()?;
@@ -779,6 +896,20 @@ impl Baseline {
                 *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
             }
         }
+        let mut recent = Vec::new();
+        if version >= 3 {
+            let n = usize::from(r.u8()?);
+            if n > RECENT {
+                return Err(DecodeError::Invalid("too much recent evidence"));
+            }
+            for _ in 0..n {
+                let e = r.f32()?;
+                if !e.is_finite() {
+                    return Err(DecodeError::Invalid("a learned value is not finite"));
+                }
+                recent.push(e);
+            }
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -800,6 +931,7 @@ impl Baseline {
             last_judged: times[1],
             next: times[2],
             generic,
+            recent,
         })
     }
 }
@@ -978,10 +1110,13 @@ mod tests {
         let mut b = Baseline::new();
         let tr = traits(ValueKind::Count, Watch::Both);
         run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
+        // Version 1 had neither the generic fields nor the recent evidence.
         let mut v1 = b.encode();
         v1[0] = 1;
-        v1.truncate(v1.len() - GENERIC_BYTES);
-        assert_eq!(Baseline::decode(&v1).unwrap(), b);
+        v1.truncate(v1.len() - 1 - 4 * b.recent.len() - GENERIC_BYTES);
+        let mut expected = b.clone();
+        expected.recent.clear();
+        assert_eq!(Baseline::decode(&v1).unwrap(), expected);
     }
 
     #[test]

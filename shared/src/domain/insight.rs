@@ -720,6 +720,11 @@ fn open_insight(
 /// How much an anomaly matters, with the error rate when known: a failure
 /// rate of several percent is HIGH whatever the volume.
 fn rate_severity(spec: &MetricSpec, ep: &Episode, rate: Option<Rate>) -> Severity {
+    // A percentile at low traffic is the slowest request of the minute,
+    // which a cold start decides: context for an insight, never its reason.
+    if spec.stat.starts_with('p') {
+        return Severity::Low;
+    }
     let by_size = rate_anomaly(spec, ep);
     match rate {
         Some(r)
