@@ -19,7 +19,7 @@ use super::time::{DAY, Timestamp};
 
 mod generic;
 
-use generic::Generic;
+use generic::{Generic, Prior};
 
 /// Slots in the daily profile.
 pub const SLOTS: usize = 288;
@@ -222,6 +222,9 @@ pub struct Baseline {
     pub(crate) next: Option<Timestamp>,
     /// What the generic mode learns besides the profile (unused otherwise).
     pub(crate) generic: Generic,
+    /// Generic mode: per slot of the day, a stamp of the day of the last
+    /// excursion seen there (see `generic`); empty until one is seen.
+    pub(crate) recur: Vec<u8>,
 }
 
 impl Default for Baseline {
@@ -245,6 +248,7 @@ impl Baseline {
             last_judged: None,
             next: None,
             generic: Generic::default(),
+            recur: Vec::new(),
         }
     }
 
@@ -583,13 +587,22 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
-/// Bytes of the generic-mode fields at the end of the encoding.
+/// Bytes of the generic-mode fields of version 2 at the end of the encoding.
 #[cfg(test)]
 const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
 
+/// Bytes that version 3 adds at the end of the encoding when there is no
+/// prior and no excursion stamp (a serverless baseline).
+#[cfg(test)]
+const V3_EMPTY_BYTES: usize = 2 * 4 + 1 + 2;
+
 /// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
-/// fields; it still decodes (with those fields at their defaults).
-const ENCODING_VERSION: u8 = 2;
+/// fields; version 2 had no normal range, no memory of the predictions
+/// before an anomaly and no memory of yesterday's excursions. Both still
+/// decode: missing fields take their defaults, except the normal range,
+/// which starts at the flat level (a version 1 or 2 baseline judges as it
+/// did until the range has learned).
+const ENCODING_VERSION: u8 = 3;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
@@ -644,6 +657,20 @@ impl Baseline {
         for t in [g.quiet_until, g.excursion_at] {
             out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
         }
+        for v in [g.range_low, g.range_high] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        match &g.prior {
+            None => out.push(0),
+            Some(p) => {
+                out.push(if p.settled { 2 } else { 1 });
+                for v in [p.flat, p.flat_dev, p.flat_err, p.season_err, p.level] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&(self.recur.len() as u16).to_le_bytes());
+        out.extend_from_slice(&self.recur);
         out
     }
 
@@ -656,7 +683,7 @@ impl Baseline {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8()?;
-        if version != ENCODING_VERSION && version != 1 {
+        if !(1..=ENCODING_VERSION).contains(&version) {
             return Err(DecodeError::Version(version));
         }
         let level = r.f32()?;
@@ -723,6 +750,35 @@ impl Baseline {
                 *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
             }
         }
+        let mut recur = Vec::new();
+        if version >= 3 {
+            generic.range_low = r.finite_f32()?;
+            generic.range_high = r.finite_f32()?;
+            generic.prior = match r.u8()? {
+                0 => None,
+                flag @ (1 | 2) => Some(Prior {
+                    flat: r.finite_f32()?,
+                    flat_dev: r.finite_f32()?,
+                    flat_err: r.finite_f32()?,
+                    season_err: r.finite_f32()?,
+                    level: r.finite_f32()?,
+                    settled: flag == 2,
+                }),
+                _ => return Err(DecodeError::Invalid("unknown prior flag")),
+            };
+            let len = usize::from(r.u16()?);
+            if len != 0 && len != SLOTS {
+                return Err(DecodeError::Invalid(
+                    "wrong number of daily excursion stamps",
+                ));
+            }
+            for _ in 0..len {
+                recur.push(r.u8()?);
+            }
+        } else {
+            generic.range_low = generic.flat;
+            generic.range_high = generic.flat;
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -744,6 +800,7 @@ impl Baseline {
             last_judged: times[1],
             next: times[2],
             generic,
+            recur,
         })
     }
 }
@@ -782,6 +839,14 @@ impl Reader<'_> {
     }
     fn f64(&mut self) -> Result<f64, DecodeError> {
         Ok(f64::from_le_bytes(self.take()?))
+    }
+    fn finite_f32(&mut self) -> Result<f32, DecodeError> {
+        let v = self.f32()?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(DecodeError::Invalid("a learned value is not finite"))
+        }
     }
 }
 
@@ -924,8 +989,32 @@ mod tests {
         run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
         let mut v1 = b.encode();
         v1[0] = 1;
-        v1.truncate(v1.len() - GENERIC_BYTES);
+        v1.truncate(v1.len() - GENERIC_BYTES - V3_EMPTY_BYTES);
         assert_eq!(Baseline::decode(&v1).unwrap(), b);
+        let mut v2 = b.encode();
+        v2[0] = 2;
+        v2.truncate(v2.len() - V3_EMPTY_BYTES);
+        assert_eq!(Baseline::decode(&v2).unwrap(), b);
+    }
+
+    #[test]
+    fn generic_baselines_of_version_2_decode_with_the_new_memories_empty() {
+        let mut b = Baseline::new();
+        run_generic(&mut b, 0..2000, |i| {
+            generic_daily(i) + if i == 1500 { 400.0 } else { 0.0 }
+        });
+        b.generic.prior = None;
+        b.recur.clear();
+        let mut v2 = b.encode();
+        v2[0] = 2;
+        v2.truncate(v2.len() - V3_EMPTY_BYTES);
+        let decoded = Baseline::decode(&v2).unwrap();
+        assert_eq!(decoded.generic.range_low, b.generic.flat);
+        assert_eq!(decoded.generic.range_high, b.generic.flat);
+        let mut expected = b.clone();
+        expected.generic.range_low = b.generic.flat;
+        expected.generic.range_high = b.generic.flat;
+        assert_eq!(decoded, expected);
     }
 
     #[test]
@@ -1010,6 +1099,65 @@ mod tests {
             }
         });
         assert_eq!(reports.len(), 6, "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_reports_a_daily_habit_once() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // The same spike at the same time every day from the third day on.
+        let reports = run_generic(&mut b, 0..8 * 288, |i| {
+            if i / 288 >= 2 && i % 288 == 100 {
+                40.0
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![2 * 288 + 100]);
+    }
+
+    #[test]
+    fn generic_mode_recognises_a_return_to_the_level_before_a_settled_shift() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        let reports = run_generic(&mut b, 0..2000, |i| {
+            if (600..1000).contains(&i) {
+                9.0 + noise(i)
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
+    /// Night at 5, day at 95 (five-minute points), with `spikes` to 1000
+    /// every 200 points (at 150, 350, ...), and one value of 95 at night on
+    /// the fourth day.
+    fn day_and_night(i: i64, spikes: bool) -> f64 {
+        let jitter = ((i * 7919) % 11) as f64 / 11.0;
+        if spikes && i % 200 == 150 {
+            1000.0
+        } else if i == 3 * 288 + 20 {
+            95.0
+        } else if (100..200).contains(&(i % 288)) {
+            95.0 + jitter
+        } else {
+            5.0 + jitter
+        }
+    }
+
+    #[test]
+    fn generic_mode_reports_a_lone_usual_value_at_an_odd_time_only_in_a_calm_series() {
+        let odd = 3 * 288 + 20;
+        let mut calm = Baseline::new();
+        let reports = run_generic(&mut calm, 0..4 * 288, |i| day_and_night(i, false));
+        assert!(reports.contains(&odd), "{reports:?}");
+        // In a series that keeps surprising its model, a value it often
+        // takes is not news, wherever it falls; a value it never takes is.
+        let mut spiky = Baseline::new();
+        let reports = run_generic(&mut spiky, 0..4 * 288, |i| day_and_night(i, true));
+        assert!(!reports.contains(&odd), "{reports:?}");
+        assert!(reports.contains(&1150), "{reports:?}");
     }
 
     #[test]

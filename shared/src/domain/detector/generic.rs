@@ -32,16 +32,34 @@
 //!   daily incident is still reported every day, and an hourly spike is
 //!   not;
 //! - after a report, the next few points report nothing: one incident, one
-//!   report.
+//!   report;
+//! - an excursion at the time of day (give or take five minutes) where one
+//!   was seen the day before is a daily habit (a nightly batch, a cron job),
+//!   not news. The contamination guard keeps such points out of the
+//!   profile, so without this memory they would be reported every day
+//!   forever; with it, the first one is reported and the habit is not;
+//! - in a series that keeps surprising its model, a single abnormal point
+//!   whose value lies inside the range the series normally takes (between
+//!   running 0.3% and 99.7% quantiles of its normal values) is not news
+//!   either: such series (spiky load, bursty traffic, hourly jobs drifting
+//!   across the slots of the profile) show values at every level at odd
+//!   times, and what a reader cares about is a value they have not seen
+//!   or a deviation that persists. Persisting deviations (two points in a
+//!   row, three of five) and calm series keep the plain rule;
+//! - when a long anomaly has become the new normal and the series then
+//!   goes back to where it was before it, that is recovery, not news: the
+//!   predictions from before the anomaly (kept when it started) judge the
+//!   point too, and if they find it normal they come back.
 //!
 //! None of this teaches the predictions: abnormal points never move the
 //! level, the profile or their spreads (the contamination guard of the
 //! serverless mode holds here too); they only move the excursion memory,
-//! which decides what is worth telling.
+//! which decides what is worth telling. The range quantiles learn from
+//! normal points only, like the predictions.
 
 use super::super::catalog::Direction;
 use super::super::time::{DAY, Timestamp};
-use super::{Baseline, Episode, EpisodeChange, Sensitivity, Verdict};
+use super::{Baseline, Episode, EpisodeChange, SLOTS, Sensitivity, Verdict};
 
 /// Points learned before anything is judged.
 const WARMUP_POINTS: u32 = 64;
@@ -82,6 +100,13 @@ const BUSY_EXCURSIONS: f32 = 3.0;
 /// In a busy series, a new excursion is reported only if it is this many
 /// times larger than what remains of the memory of recent ones.
 const EXCURSION_RATIO: f32 = 1.3;
+/// Share of normal values above the high quantile of the normal range (and
+/// below the low one).
+const RANGE_TAIL: f32 = 0.003;
+/// Step of the range quantiles towards the centre, relative to the flat
+/// spread (the step outwards is larger by (1 - tail) / tail, so that the
+/// quantiles settle where a share `RANGE_TAIL` of values lies beyond).
+const RANGE_RATE: f32 = 5e-4;
 
 /// What the generic mode learns on top of the daily profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -110,6 +135,31 @@ pub(crate) struct Generic {
     pub(crate) excursions: f32,
     /// When `excursion` and `excursions` were last updated.
     pub(crate) excursion_at: Option<Timestamp>,
+    /// Low quantile of the normal values.
+    pub(crate) range_low: f32,
+    /// High quantile of the normal values.
+    pub(crate) range_high: f32,
+    /// The predictions as they were when the last anomaly started.
+    pub(crate) prior: Option<Prior>,
+}
+
+/// What the predictions were before an anomaly, to recognise a return to
+/// them once the anomaly has become the new normal.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Prior {
+    /// The flat level.
+    pub(crate) flat: f32,
+    /// The flat spread.
+    pub(crate) flat_dev: f32,
+    /// The flat prediction's recent error.
+    pub(crate) flat_err: f32,
+    /// The daily profile's recent error.
+    pub(crate) season_err: f32,
+    /// The profile's short-term level.
+    pub(crate) level: f32,
+    /// Whether the anomaly settled as the new normal (only then is a return
+    /// to these predictions recovery).
+    pub(crate) settled: bool,
 }
 
 /// Which prediction judged a point.
@@ -142,7 +192,21 @@ impl Baseline {
         self.next = Some(t.add(1));
         self.shift_bits(gap);
 
-        let verdict = self.judge_generic(t, value, sensitivity);
+        let mut verdict = self.judge_generic(t, value, sensitivity);
+        if matches!(verdict, Verdict::Abnormal { .. })
+            && let Some(prior) = self.generic.prior.filter(|p| p.settled)
+        {
+            // Back where the series was before the anomaly that settled?
+            // That is recovery: the predictions from before come back.
+            let now = self.swap_prior(prior);
+            let before = self.judge_generic(t, value, sensitivity);
+            if matches!(before, Verdict::Normal { .. }) {
+                verdict = before;
+                self.generic.prior = None;
+            } else {
+                self.swap_prior(now);
+            }
+        }
         self.score_predictions(t, value as f32);
         let change = self.track_generic(t, value, &verdict, sensitivity);
         let learn = match verdict {
@@ -224,6 +288,35 @@ impl Baseline {
         }
     }
 
+    /// The predictions as they are now.
+    fn snapshot(&self) -> Prior {
+        let g = &self.generic;
+        Prior {
+            flat: g.flat,
+            flat_dev: g.flat_dev,
+            flat_err: g.flat_err,
+            season_err: g.season_err,
+            level: self.level,
+            settled: false,
+        }
+    }
+
+    /// Puts `prior`'s predictions in place and returns those it replaced
+    /// (marked settled, so that swapping them back restores everything).
+    fn swap_prior(&mut self, prior: Prior) -> Prior {
+        let now = Prior {
+            settled: true,
+            ..self.snapshot()
+        };
+        let g = &mut self.generic;
+        g.flat = prior.flat;
+        g.flat_dev = prior.flat_dev;
+        g.flat_err = prior.flat_err;
+        g.season_err = prior.season_err;
+        self.level = prior.level;
+        now
+    }
+
     fn judge_generic(&self, t: Timestamp, value: f64, sensitivity: &Sensitivity) -> Verdict {
         // Everything is learned for a day (and at least a few dozen
         // points), so that the daily profile has seen each time of day once
@@ -282,6 +375,11 @@ impl Baseline {
         f64::from(ratio.powf(SURPRISE_EXPONENT))
     }
 
+    /// Whether the series surprises its model more often than a calm one.
+    fn spiky(&self) -> bool {
+        self.generic.surprise > SURPRISE_TARGET
+    }
+
     fn learn_generic(&mut self, t: Timestamp, value: f64) {
         let y = value as f32;
         let warm = self.learned > 0;
@@ -290,6 +388,8 @@ impl Baseline {
             g.flat = y;
             g.flat_dev = 0.0;
             g.magnitude = y.abs();
+            g.range_low = y;
+            g.range_high = y;
         } else {
             let residual = y - g.flat;
             let young = self.learned < WARMUP_POINTS;
@@ -312,6 +412,13 @@ impl Baseline {
             };
             g.flat_dev += dev_rate * (clipped.abs() - g.flat_dev);
             g.magnitude += DEV_RATE * (y.abs() - g.magnitude);
+            // Running quantiles: a step in, or a larger step out, so that
+            // they settle where a share RANGE_TAIL of the values lies
+            // beyond each.
+            let step = RANGE_RATE * g.flat_dev.max(f32::MIN_POSITIVE);
+            let out = step * (1.0 - RANGE_TAIL) / RANGE_TAIL;
+            g.range_high += if y > g.range_high { out } else { -step };
+            g.range_low += if y < g.range_low { -out } else { step };
         }
         self.learn_profile(t, y);
     }
@@ -401,6 +508,7 @@ impl Baseline {
             let recent = (bits & 0b1_1111).count_ones();
             let spike = score.abs() >= SPIKE_FACTOR * THRESHOLD_SCALE * sensitivity.z_threshold;
             let deviation = (value - expected).abs() as f32;
+            let habit = self.seen_yesterday(t);
             let decay = self.excursion_decay(t);
             let remembered = self.generic.excursion * decay;
             let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS;
@@ -408,7 +516,15 @@ impl Baseline {
             self.generic.excursions =
                 self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
             self.generic.excursion_at = Some(t);
+            // A lone point inside the usual range of a spiky series.
+            let ordinary = !run
+                && recent < 2
+                && self.spiky()
+                && (f64::from(self.generic.range_low)..=f64::from(self.generic.range_high))
+                    .contains(&value);
             let quiet = self.generic.quiet_until.is_some_and(|q| t < q)
+                || ordinary
+                || habit
                 || (busy && deviation <= EXCURSION_RATIO * remembered);
             if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
                 let ep = Episode {
@@ -422,6 +538,7 @@ impl Baseline {
                     peak_score: score.abs(),
                 };
                 self.episode = Some(ep);
+                self.generic.prior = Some(self.snapshot());
                 self.generic.episode_level = value as f32;
                 self.generic.quiet_until =
                     Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
@@ -437,6 +554,25 @@ impl Baseline {
         EpisodeChange::None
     }
 
+    /// Whether an excursion began yesterday at this time of day (give or
+    /// take a slot of the profile), and remembers this one.
+    fn seen_yesterday(&mut self, t: Timestamp) -> bool {
+        if self.recur.len() != SLOTS {
+            self.recur = vec![0; SLOTS];
+        }
+        // Days are stamped 1 to 255 (0 is "never"), so a stamp is
+        // ambiguous only across 255 days, far beyond "yesterday".
+        let stamp = |day: i64| (day.rem_euclid(255) + 1) as u8;
+        let day = t.secs().div_euclid(DAY);
+        let idx = Self::slot_index(t);
+        let yesterday = stamp(day - 1);
+        let seen = [idx + SLOTS - 1, idx, idx + 1]
+            .iter()
+            .any(|&i| self.recur[i % SLOTS] == yesterday);
+        self.recur[idx] = stamp(day);
+        seen
+    }
+
     /// How much of the memory of recent excursions remains at `t`.
     fn excursion_decay(&self, t: Timestamp) -> f32 {
         match self.generic.excursion_at {
@@ -450,6 +586,9 @@ impl Baseline {
 
     /// Moves both predictions to the level the anomaly settled at.
     fn settle(&mut self, t: Timestamp) {
+        if let Some(prior) = self.generic.prior.as_mut() {
+            prior.settled = true;
+        }
         let target = self.generic.episode_level;
         let shift = target - self.generic.flat;
         self.generic.flat = target;
