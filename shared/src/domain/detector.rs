@@ -222,8 +222,9 @@ pub struct Baseline {
     pub(crate) next: Option<Timestamp>,
     /// What the generic mode learns besides the profile (unused otherwise).
     pub(crate) generic: Generic,
-    /// Generic mode: per slot of the day, a stamp of the day of the last
-    /// excursion seen there (see `generic`); empty until one is seen.
+    /// Generic mode: per slot of the day, a stamp of the day the last
+    /// excursion began there, then per slot how many days in a row one did
+    /// (see `generic`); empty until an excursion is seen.
     pub(crate) recur: Vec<u8>,
 }
 
@@ -767,7 +768,7 @@ impl Baseline {
                 _ => return Err(DecodeError::Invalid("unknown prior flag")),
             };
             let len = usize::from(r.u16()?);
-            if len != 0 && len != SLOTS {
+            if len != 0 && len != 2 * SLOTS {
                 return Err(DecodeError::Invalid(
                     "wrong number of daily excursion stamps",
                 ));
@@ -1102,18 +1103,19 @@ mod tests {
     }
 
     #[test]
-    fn generic_mode_reports_a_daily_habit_once() {
+    fn generic_mode_reports_a_daily_spike_three_times_then_takes_it_as_a_habit() {
         let mut b = Baseline::new();
         let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
-        // The same spike at the same time every day from the third day on.
-        let reports = run_generic(&mut b, 0..8 * 288, |i| {
+        // The same spike at the same time every day from the third day on:
+        // reported three times, then a habit.
+        let reports = run_generic(&mut b, 0..9 * 288, |i| {
             if i / 288 >= 2 && i % 288 == 100 {
                 40.0
             } else {
                 3.0 + noise(i)
             }
         });
-        assert_eq!(reports, vec![2 * 288 + 100]);
+        assert_eq!(reports, vec![2 * 288 + 100, 3 * 288 + 100, 4 * 288 + 100]);
     }
 
     #[test]
@@ -1158,6 +1160,28 @@ mod tests {
         let reports = run_generic(&mut spiky, 0..4 * 288, |i| day_and_night(i, true));
         assert!(!reports.contains(&odd), "{reports:?}");
         assert!(reports.contains(&1150), "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_in_a_spiky_series_reports_a_lone_spike_only_if_it_is_larger() {
+        let series = |spikes: bool| {
+            move |i: i64| {
+                let jitter = ((i * 7919) % 11) as f64 / 11.0;
+                match i {
+                    1000 => 600.0,
+                    1100 => 5000.0,
+                    _ if spikes && i % 200 == 150 => 1000.0,
+                    _ => 5.0 + jitter,
+                }
+            }
+        };
+        let mut calm = Baseline::new();
+        let reports = run_generic(&mut calm, 0..1200, series(false));
+        assert_eq!(reports, vec![1000, 1100]);
+        let mut spiky = Baseline::new();
+        let reports = run_generic(&mut spiky, 0..1200, series(true));
+        assert!(!reports.contains(&1000), "{reports:?}");
+        assert!(reports.contains(&1100), "{reports:?}");
     }
 
     #[test]

@@ -30,14 +30,19 @@
 //! - in a busy series (several excursions in the last day or so), a new
 //!   excursion is reported only if it is larger than the recent ones, so a
 //!   daily incident is still reported every day, and an hourly spike is
-//!   not;
+//!   not. A lone abnormal point in a series that keeps surprising its model
+//!   (more often than the surprise target, counted in points, so that an
+//!   hourly series with a spike every other day qualifies) must be larger
+//!   than the recent ones too;
 //! - after a report, the next few points report nothing: one incident, one
 //!   report;
-//! - an excursion at the time of day (give or take five minutes) where one
-//!   was seen the day before is a daily habit (a nightly batch, a cron job),
-//!   not news. The contamination guard keeps such points out of the
-//!   profile, so without this memory they would be reported every day
-//!   forever; with it, the first one is reported and the habit is not;
+//! - an excursion that begins at a time of day (give or take five minutes)
+//!   where one began on each of the three previous days is a daily habit (a
+//!   nightly batch, a cron job), not news. The contamination guard keeps
+//!   such points out of the profile, so without this memory they would be
+//!   reported every day forever; with it, a repeated incident is still
+//!   reported the second and the third time, and a habit from the fourth
+//!   day on is not;
 //! - in a series that keeps surprising its model, a single abnormal point
 //!   whose value lies inside the range the series normally takes (between
 //!   running 0.3% and 99.7% quantiles of its normal values) is not news
@@ -107,6 +112,9 @@ const RANGE_TAIL: f32 = 0.003;
 /// spread (the step outwards is larger by (1 - tail) / tail, so that the
 /// quantiles settle where a share `RANGE_TAIL` of values lies beyond).
 const RANGE_RATE: f32 = 5e-4;
+/// Days in a row with an excursion beginning at the same time of day after
+/// which another one there is a habit.
+const HABIT_DAYS: u8 = 3;
 
 /// What the generic mode learns on top of the daily profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -508,17 +516,17 @@ impl Baseline {
             let recent = (bits & 0b1_1111).count_ones();
             let spike = score.abs() >= SPIKE_FACTOR * THRESHOLD_SCALE * sensitivity.z_threshold;
             let deviation = (value - expected).abs() as f32;
-            let habit = self.seen_yesterday(t);
+            let habit = self.habitual(t);
             let decay = self.excursion_decay(t);
             let remembered = self.generic.excursion * decay;
-            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS;
+            let lone = !run && recent < 2;
+            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS || (lone && self.spiky());
             self.generic.excursion = remembered.max(deviation);
             self.generic.excursions =
                 self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
             self.generic.excursion_at = Some(t);
             // A lone point inside the usual range of a spiky series.
-            let ordinary = !run
-                && recent < 2
+            let ordinary = lone
                 && self.spiky()
                 && (f64::from(self.generic.range_low)..=f64::from(self.generic.range_high))
                     .contains(&value);
@@ -554,23 +562,39 @@ impl Baseline {
         EpisodeChange::None
     }
 
-    /// Whether an excursion began yesterday at this time of day (give or
-    /// take a slot of the profile), and remembers this one.
-    fn seen_yesterday(&mut self, t: Timestamp) -> bool {
-        if self.recur.len() != SLOTS {
-            self.recur = vec![0; SLOTS];
+    /// Whether excursions began at this time of day (give or take a slot
+    /// of the profile) on each of the last [`HABIT_DAYS`] days, and
+    /// remembers this one.
+    ///
+    /// `recur` holds, per slot, a stamp of the last day an excursion began
+    /// there and, after them, how many days in a row (up to that day) one
+    /// did.
+    fn habitual(&mut self, t: Timestamp) -> bool {
+        if self.recur.len() != 2 * SLOTS {
+            self.recur = vec![0; 2 * SLOTS];
         }
         // Days are stamped 1 to 255 (0 is "never"), so a stamp is
-        // ambiguous only across 255 days, far beyond "yesterday".
+        // ambiguous only across 255 days, far beyond the few days counted.
         let stamp = |day: i64| (day.rem_euclid(255) + 1) as u8;
         let day = t.secs().div_euclid(DAY);
+        let (today, yesterday) = (stamp(day), stamp(day - 1));
         let idx = Self::slot_index(t);
-        let yesterday = stamp(day - 1);
-        let seen = [idx + SLOTS - 1, idx, idx + 1]
+        let (stamps, streaks) = self.recur.split_at_mut(SLOTS);
+        let streak = [idx + SLOTS - 1, idx, idx + 1]
             .iter()
-            .any(|&i| self.recur[i % SLOTS] == yesterday);
-        self.recur[idx] = stamp(day);
-        seen
+            .map(|&i| i % SLOTS)
+            .filter(|&i| stamps[i] == yesterday)
+            .map(|i| streaks[i])
+            .max()
+            .unwrap_or(0);
+        let own = if stamps[idx] == today {
+            streaks[idx]
+        } else {
+            0
+        };
+        stamps[idx] = today;
+        streaks[idx] = own.max(streak.saturating_add(1));
+        streak >= HABIT_DAYS
     }
 
     /// How much of the memory of recent excursions remains at `t`.
