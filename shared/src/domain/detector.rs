@@ -300,7 +300,9 @@ impl Baseline {
         self.next = Some(t.add(traits.period.max(1)));
         self.shift_bits(gap);
 
-        let verdict = self.judge(t, value, traits, sensitivity);
+        // The transformed value, computed once for judging and learning.
+        let y = transform(value, traits.kind);
+        let verdict = self.judge(t, value, y, traits, sensitivity);
         let change = self.track(t, value, &verdict, traits);
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
@@ -308,7 +310,7 @@ impl Baseline {
             Verdict::Abnormal { .. } => false,
         };
         if learn {
-            self.learn(t, value, traits);
+            self.learn_profile(t, y as f32);
         }
         Some((verdict, change))
     }
@@ -346,7 +348,9 @@ impl Baseline {
         }
         let mut low = f32::INFINITY;
         let mut high = f32::NEG_INFINITY;
-        let mut dev = 0.0f32;
+        // The largest shrunk variance of the three slots: its root is the
+        // largest shrunk spread (the root is monotonic), taken once.
+        let mut var = 0.0f32;
         for i in [idx + SLOTS - 1, idx, idx + 1] {
             let slot = self.slots[i % SLOTS];
             if slot.n == 0 {
@@ -355,11 +359,11 @@ impl Baseline {
             low = low.min(slot.loc);
             high = high.max(slot.loc);
             let n = f32::from(slot.n);
-            let shrunk = ((n * slot.dev * slot.dev + SHRINK * self.noise * self.noise)
-                / (n + SHRINK))
-                .sqrt();
-            dev = dev.max(shrunk);
+            let shrunk =
+                (n * slot.dev * slot.dev + SHRINK * self.noise * self.noise) / (n + SHRINK);
+            var = var.max(shrunk);
         }
+        let dev = var.sqrt();
         // Mean absolute deviation to standard deviation for a normal law.
         let model_sd = f64::from(dev) * 1.25;
         Some((
@@ -369,17 +373,18 @@ impl Baseline {
         ))
     }
 
+    /// Judges `value`, whose transformed value is `y`.
     fn judge(
         &self,
         t: Timestamp,
         value: f64,
+        y: f64,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Verdict {
         let Some((low, high, model_sd)) = self.expectation(t) else {
             return Verdict::InsufficientHistory;
         };
-        let y = transform(value, traits.kind);
         // Distance to the band; inside it the point is as expected.
         let (edge, direction) = if y > high {
             (high, Direction::Increase)
@@ -530,10 +535,6 @@ impl Baseline {
             return Some((ep, ep.last_abnormal.add(period)));
         }
         None
-    }
-
-    fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
-        self.learn_profile(t, transform(value, traits.kind) as f32);
     }
 
     /// Teaches the daily profile and the short-term level the transformed
