@@ -596,11 +596,12 @@ const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
 /// Bytes that version 3 adds at the end of the encoding when there is no
 /// prior and no excursion stamp (a serverless baseline).
 #[cfg(test)]
-const V3_EMPTY_BYTES: usize = 2 * 4 + 1 + 2;
+const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 
 /// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
-/// fields; version 2 had no normal range, no memory of the predictions
-/// before an anomaly and no memory of yesterday's excursions. Both still
+/// fields; version 2 had no normal range, no burst statistics, no memory
+/// of the predictions before an anomaly and no memory of the times of day
+/// of recent excursions. Both still
 /// decode: missing fields take their defaults, except the normal range,
 /// which starts at the flat level (a version 1 or 2 baseline judges as it
 /// did until the range has learned).
@@ -659,7 +660,13 @@ impl Baseline {
         for t in [g.quiet_until, g.excursion_at] {
             out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
         }
-        for v in [g.range_low, g.range_high] {
+        for v in [
+            g.range_low,
+            g.range_high,
+            g.burst,
+            g.burst_mean,
+            g.burst_var,
+        ] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         match &g.prior {
@@ -756,6 +763,9 @@ impl Baseline {
         if version >= 3 {
             generic.range_low = r.finite_f32()?;
             generic.range_high = r.finite_f32()?;
+            generic.burst = r.finite_f32()?;
+            generic.burst_mean = r.finite_f32()?;
+            generic.burst_var = r.finite_f32()?;
             generic.prior = match r.u8()? {
                 0 => None,
                 flag @ (1 | 2) => Some(Prior {
@@ -1016,6 +1026,9 @@ mod tests {
         let mut expected = b.clone();
         expected.generic.range_low = b.generic.flat;
         expected.generic.range_high = b.generic.flat;
+        expected.generic.burst = 0.0;
+        expected.generic.burst_mean = 0.0;
+        expected.generic.burst_var = 0.0;
         assert_eq!(decoded, expected);
     }
 
@@ -1183,6 +1196,36 @@ mod tests {
         let reports = run_generic(&mut spiky, 0..1200, series(true));
         assert!(!reports.contains(&1000), "{reports:?}");
         assert!(reports.contains(&1100), "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_reports_an_escalating_incident_once() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // Spikes every ten points, each twice the last, calm in between.
+        let reports = run_generic(&mut b, 0..800, |i| match i {
+            600 | 610 | 620 | 630 | 640 => 10.0 * 2f64.powi(((i - 600) / 10) as i32),
+            _ => 3.0 + noise(i),
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
+    #[test]
+    fn generic_mode_reports_a_burst_of_spikes_each_as_usual_as_the_others() {
+        let mut b = Baseline::new();
+        // Two spikes every hundred points, then five in fifteen points.
+        let reports = run_generic(&mut b, 0..1200, |i| {
+            let spike = matches!(i % 100, 0 | 6) || matches!(i, 1005 | 1010 | 1015);
+            if spike { 20.0 } else { 0.0 }
+        });
+        assert!(
+            reports.iter().all(|i| !(700..1000).contains(i)),
+            "{reports:?}"
+        );
+        assert!(
+            reports.iter().any(|&i| (1000..=1015).contains(&i)),
+            "{reports:?}"
+        );
     }
 
     #[test]

@@ -34,8 +34,16 @@
 //!   (more often than the surprise target, counted in points, so that an
 //!   hourly series with a spike every other day qualifies) must be larger
 //!   than the recent ones too;
-//! - after a report, the next few points report nothing: one incident, one
-//!   report;
+//! - after a report, nothing is reported until the series has been free of
+//!   abnormal points for a few points: one incident, one report, however
+//!   long it flickers or escalates;
+//! - a burst of abnormal points is news even when each of them alone would
+//!   not be (each as large as the recent ones, or inside the usual range):
+//!   the short-term count of abnormal points (a memory of a few dozen
+//!   points) is compared with its own long-run mean and spread, so a series
+//!   whose abnormal points always come in bunches has a wide spread and
+//!   needs a much larger bunch, while a series with a steady trickle of
+//!   spikes reports the moment they come thick and fast;
 //! - an excursion that begins at a time of day (give or take five minutes)
 //!   where one began on each of the three previous days is a daily habit (a
 //!   nightly batch, a cron job), not news. The contamination guard keeps
@@ -43,14 +51,18 @@
 //!   reported every day forever; with it, a repeated incident is still
 //!   reported the second and the third time, and a habit from the fourth
 //!   day on is not;
-//! - in a series that keeps surprising its model, a single abnormal point
-//!   whose value lies inside the range the series normally takes (between
-//!   running 0.3% and 99.7% quantiles of its normal values) is not news
-//!   either: such series (spiky load, bursty traffic, hourly jobs drifting
-//!   across the slots of the profile) show values at every level at odd
-//!   times, and what a reader cares about is a value they have not seen
-//!   or a deviation that persists. Persisting deviations (two points in a
-//!   row, three of five) and calm series keep the plain rule;
+//! - in a series that keeps surprising its model, an abnormal point whose
+//!   value lies inside the range the series normally takes (between running
+//!   0.15% and 99.85% quantiles of its normal values) is not news either
+//!   unless the deviation persists (three abnormal points of the last five):
+//!   such series (spiky load, bursty traffic, hourly jobs drifting across
+//!   the slots of the profile) show values at every level at odd times, and
+//!   what a reader cares about is a value they have not seen or a deviation
+//!   that lasts. Calm series keep the plain rule (two in a row);
+//! - a young model is less sure of itself: the threshold is raised by a
+//!   quarter on the first day judged, an eighth on the second, and so on
+//!   (by 0.25 / days of history), since a profile learned from one or two
+//!   days has spreads estimated from one or two points per slot;
 //! - when a long anomaly has become the new normal and the series then
 //!   goes back to where it was before it, that is recovery, not news: the
 //!   predictions from before the anomaly (kept when it started) judge the
@@ -84,7 +96,8 @@ const RELATIVE_FLOOR: f64 = 1e-3;
 const SPIKE_FACTOR: f64 = 1.0;
 /// Abnormal points after which a settled anomaly becomes the new normal.
 const SETTLE_POINTS: u32 = 48;
-/// Points after a report during which no new anomaly is reported.
+/// Points after a report, or after an abnormal point that came while
+/// reports were held back, during which no new anomaly is reported.
 const QUIET_POINTS: f32 = 12.0;
 /// Share of the daily profile's recent error that its spread is at least.
 const YOUNG_SPREAD: f64 = 0.5;
@@ -107,7 +120,20 @@ const BUSY_EXCURSIONS: f32 = 3.0;
 const EXCURSION_RATIO: f32 = 1.3;
 /// Share of normal values above the high quantile of the normal range (and
 /// below the low one).
-const RANGE_TAIL: f32 = 0.003;
+const RANGE_TAIL: f32 = 0.0015;
+/// In a spiky series, abnormal points among the last five from which a
+/// deviation inside the normal range is news.
+const PERSIST_IN_RANGE: u32 = 3;
+/// How much the threshold is raised, divided by the days of history.
+const YOUTH: f64 = 0.25;
+/// Decay per point of the short-term count of abnormal points (a half-life
+/// of 16 points: 2^(-1/16)).
+const BURST_DECAY: f32 = 0.957_603_3;
+/// Standard deviations above its long-run mean from which the short-term
+/// count of abnormal points is a burst.
+const BURST_SIGMAS: f32 = 5.0;
+/// Smallest short-term count of abnormal points that is a burst.
+const BURST_MIN: f32 = 3.0;
 /// Step of the range quantiles towards the centre, relative to the flat
 /// spread (the step outwards is larger by (1 - tail) / tail, so that the
 /// quantiles settle where a share `RANGE_TAIL` of values lies beyond).
@@ -143,6 +169,12 @@ pub(crate) struct Generic {
     pub(crate) excursions: f32,
     /// When `excursion` and `excursions` were last updated.
     pub(crate) excursion_at: Option<Timestamp>,
+    /// Abnormal points recently (a count decayed per point).
+    pub(crate) burst: f32,
+    /// Long-run mean of `burst`.
+    pub(crate) burst_mean: f32,
+    /// Long-run variance of `burst`.
+    pub(crate) burst_var: f32,
     /// Low quantile of the normal values.
     pub(crate) range_low: f32,
     /// High quantile of the normal values.
@@ -349,7 +381,7 @@ impl Baseline {
             ),
             None => (flat, None),
         };
-        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor();
+        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor(t);
         let (score, edge) = self.score_against(&primary, value);
         let confirmed = second.is_none_or(|p| {
             let (other, _) = self.score_against(&p, value);
@@ -373,14 +405,19 @@ impl Baseline {
     }
 
     /// How much higher than the sensitivity's threshold a deviation must be
-    /// in this series. A series that keeps surprising its model (spikes
-    /// every few hours, heavy tails) needs a larger deviation before one of
-    /// them is worth telling; one that rarely surprises keeps the plain
-    /// threshold. Excursions count once, however long they last, so a long
-    /// incident does not make the next one harder to see.
-    fn threshold_factor(&self) -> f64 {
+    /// at `t` in this series. A series that keeps surprising its model
+    /// (spikes every few hours, heavy tails) needs a larger deviation before
+    /// one of them is worth telling; one that rarely surprises keeps the
+    /// plain threshold. Excursions count once, however long they last, so a
+    /// long incident does not make the next one harder to see. A young
+    /// model asks a little more too (see [`YOUTH`]).
+    fn threshold_factor(&self, t: Timestamp) -> f64 {
         let ratio = (self.generic.surprise / SURPRISE_TARGET).max(1.0);
-        f64::from(ratio.powf(SURPRISE_EXPONENT))
+        let days = self
+            .first
+            .map_or(1.0, |first| t.since(first) as f64 / DAY as f64)
+            .max(1.0);
+        f64::from(ratio.powf(SURPRISE_EXPONENT)) * (1.0 + YOUTH / days)
     }
 
     /// Whether the series surprises its model more often than a calm one.
@@ -472,9 +509,19 @@ impl Baseline {
             }
             _ => false,
         };
+        let abnormal = matches!(verdict, Verdict::Abnormal { .. });
+        let mut burst = false;
         if !matches!(verdict, Verdict::InsufficientHistory) {
+            let g = &mut self.generic;
             let hit = if fresh { 1.0 } else { 0.0 };
-            self.generic.surprise += SURPRISE_RATE * (hit - self.generic.surprise);
+            g.surprise += SURPRISE_RATE * (hit - g.surprise);
+            g.burst = g.burst * BURST_DECAY + if abnormal { 1.0 } else { 0.0 };
+            burst = abnormal
+                && g.burst >= BURST_MIN
+                && g.burst > g.burst_mean + BURST_SIGMAS * g.burst_var.sqrt();
+            let diff = g.burst - g.burst_mean;
+            g.burst_mean += SURPRISE_RATE * diff;
+            g.burst_var += SURPRISE_RATE * (diff * diff - g.burst_var);
         }
         if let Verdict::Abnormal {
             direction,
@@ -525,15 +572,21 @@ impl Baseline {
             self.generic.excursions =
                 self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
             self.generic.excursion_at = Some(t);
-            // A lone point inside the usual range of a spiky series.
-            let ordinary = lone
+            // A short deviation inside the usual range of a spiky series.
+            let ordinary = recent < PERSIST_IN_RANGE
                 && self.spiky()
                 && (f64::from(self.generic.range_low)..=f64::from(self.generic.range_high))
                     .contains(&value);
-            let quiet = self.generic.quiet_until.is_some_and(|q| t < q)
-                || ordinary
-                || habit
-                || (busy && deviation <= EXCURSION_RATIO * remembered);
+            // An abnormal point while reports are held back holds them back
+            // longer: the incident is not over.
+            let held = self.generic.quiet_until.is_some_and(|q| t < q);
+            if held {
+                self.generic.quiet_until =
+                    Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
+            }
+            let quiet = held
+                || (!burst
+                    && (ordinary || habit || (busy && deviation <= EXCURSION_RATIO * remembered)));
             if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
                 let ep = Episode {
                     direction,
