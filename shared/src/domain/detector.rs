@@ -1146,6 +1146,23 @@ mod tests {
         assert_eq!(reports, vec![600]);
     }
 
+    #[test]
+    fn generic_mode_takes_a_slow_way_back_to_the_level_before_a_settled_shift_as_recovery() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // Up from 3 to 20 at once, then back down over a hundred points.
+        let reports = run_generic(&mut b, 0..1400, |i| {
+            let level = match i {
+                ..600 => 3.0,
+                600..1000 => 20.0,
+                1000..1100 => 20.0 - 17.0 * (i - 1000) as f64 / 100.0,
+                _ => 3.0,
+            };
+            level + noise(i)
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
     /// Night at 5, day at 95 (five-minute points), with `spikes` to 1000
     /// every 200 points (at 150, 350, ...), and one value of 95 at night on
     /// the fourth day.

@@ -66,7 +66,10 @@
 //! - when a long anomaly has become the new normal and the series then
 //!   goes back to where it was before it, that is recovery, not news: the
 //!   predictions from before the anomaly (kept when it started) judge the
-//!   point too, and if they find it normal they come back.
+//!   point too, and if they find it normal they come back. A point on the
+//!   way back (between the edge of the settled band and the edge of the
+//!   band from before) is recovery too: a machine that cools down over an
+//!   hour after a failure settled is not failing again at every step.
 //!
 //! None of this teaches the predictions: abnormal points never move the
 //! level, the profile or their spreads (the contamination guard of the
@@ -237,7 +240,10 @@ impl Baseline {
             && let Some(prior) = self.generic.prior.filter(|p| p.settled)
         {
             // Back where the series was before the anomaly that settled?
-            // That is recovery: the predictions from before come back.
+            // That is recovery: the predictions from before come back. On
+            // the way back (between where the anomaly settled and where the
+            // series was before it) it is recovery too, and the point is
+            // learned like any normal one.
             let now = self.swap_prior(prior);
             let before = self.judge_generic(t, value, sensitivity);
             if matches!(before, Verdict::Normal { .. }) {
@@ -245,6 +251,16 @@ impl Baseline {
                 self.generic.prior = None;
             } else {
                 self.swap_prior(now);
+                if let (
+                    Verdict::Abnormal {
+                        expected: settled, ..
+                    },
+                    Verdict::Abnormal { expected: old, .. },
+                ) = (verdict, before)
+                    && (settled.min(old)..=settled.max(old)).contains(&value)
+                {
+                    verdict = Verdict::Normal { expected: settled };
+                }
             }
         }
         self.score_predictions(t, value as f32);
