@@ -609,7 +609,9 @@ const ENCODING_VERSION: u8 = 3;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
-    /// whatever the history, which is what bounds state per metric.
+    /// for a serverless baseline and at most about 3.7 KB for a generic one
+    /// (with an episode, a prior and the daily excursion stamps), whatever
+    /// the history, which is what bounds state per metric.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 10);
         out.push(ENCODING_VERSION);

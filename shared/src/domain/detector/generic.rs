@@ -73,9 +73,10 @@
 //!
 //! None of this teaches the predictions: abnormal points never move the
 //! level, the profile or their spreads (the contamination guard of the
-//! serverless mode holds here too); they only move the excursion memory,
-//! which decides what is worth telling. The range quantiles learn from
-//! normal points only, like the predictions.
+//! serverless mode holds here too); they only move the excursion memory
+//! (the size and count of recent excursions, the surprise rate, the burst
+//! statistics, the daily stamps), which decides what is worth telling. The
+//! range quantiles learn from normal points only, like the predictions.
 
 use super::super::catalog::Direction;
 use super::super::time::{DAY, Timestamp};
