@@ -19,7 +19,7 @@ use super::time::{DAY, Timestamp};
 
 mod generic;
 
-use generic::Generic;
+use generic::{Generic, Prior};
 
 /// Slots in the daily profile.
 pub const SLOTS: usize = 288;
@@ -242,6 +242,10 @@ pub struct Baseline {
     /// first: how far beyond the band each was, in spreads (signed, capped,
     /// zero when inside the band or too small to matter).
     pub(crate) recent: Vec<f32>,
+    /// Generic mode: per slot of the day, a stamp of the day the last
+    /// excursion began there, then per slot how many days in a row one did
+    /// (see `generic`); empty until an excursion is seen.
+    pub(crate) recur: Vec<u8>,
 }
 
 impl Default for Baseline {
@@ -266,6 +270,7 @@ impl Baseline {
             next: None,
             generic: Generic::default(),
             recent: Vec::new(),
+            recur: Vec::new(),
         }
     }
 
@@ -329,7 +334,9 @@ impl Baseline {
             self.recent.clear();
         }
 
-        let (verdict, evidence, sustained) = self.judge(t, value, traits, sensitivity);
+        // The transformed value, computed once for judging and learning.
+        let y = transform(value, traits.kind);
+        let (verdict, evidence, sustained) = self.judge(t, value, y, traits, sensitivity);
         if self.recent.len() >= RECENT {
             self.recent.remove(0);
         }
@@ -341,7 +348,7 @@ impl Baseline {
             Verdict::Abnormal { .. } => false,
         };
         if learn {
-            self.learn(t, value, traits);
+            self.learn(t, y as f32);
         }
         Some((verdict, change))
     }
@@ -379,7 +386,9 @@ impl Baseline {
         }
         let mut low = f32::INFINITY;
         let mut high = f32::NEG_INFINITY;
-        let mut dev = 0.0f32;
+        // The largest shrunk variance of the three slots: its root is the
+        // largest shrunk spread (the root is monotonic), taken once.
+        let mut var = 0.0f32;
         for i in [idx + SLOTS - 1, idx, idx + 1] {
             let slot = self.slots[i % SLOTS];
             if slot.n == 0 {
@@ -388,11 +397,11 @@ impl Baseline {
             low = low.min(slot.loc);
             high = high.max(slot.loc);
             let n = f32::from(slot.n);
-            let shrunk = ((n * slot.dev * slot.dev + SHRINK * self.noise * self.noise)
-                / (n + SHRINK))
-                .sqrt();
-            dev = dev.max(shrunk);
+            let shrunk =
+                (n * slot.dev * slot.dev + SHRINK * self.noise * self.noise) / (n + SHRINK);
+            var = var.max(shrunk);
         }
+        let dev = var.sqrt();
         // Mean absolute deviation to standard deviation for a normal law.
         let model_sd = f64::from(dev) * 1.25;
         Some((
@@ -407,17 +416,18 @@ impl Baseline {
     /// when inside the band, in a harmless direction or too small to
     /// matter), and the length of a run of recent points whose accumulated
     /// evidence is abnormal even though no single one is.
+    /// `y` is the value transformed.
     fn judge(
         &self,
         t: Timestamp,
         value: f64,
+        y: f64,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> (Verdict, f32, Option<u32>) {
         let Some((low, high, model_sd)) = self.expectation(t) else {
             return (Verdict::InsufficientHistory, 0.0, None);
         };
-        let y = transform(value, traits.kind);
         // Distance to the band; inside it the point is as expected.
         let (edge, direction) = if y > high {
             (high, Direction::Increase)
@@ -639,8 +649,7 @@ impl Baseline {
     /// quiet Sunday), then the slot learns what the level leaves. The spread
     /// is the one-step prediction error, so a day-type offset that the level
     /// follows does not widen it.
-    fn learn(&mut self, t: Timestamp, value: f64, traits: &SignalTraits) {
-        let y = transform(value, traits.kind) as f32;
+    fn learn(&mut self, t: Timestamp, y: f32) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -752,17 +761,30 @@ pub enum DecodeError {
     Invalid(&'static str),
 }
 
-/// Bytes of the generic-mode fields at the end of the encoding.
+/// Bytes of the generic-mode fields of version 2 at the end of the encoding.
 #[cfg(test)]
 const GENERIC_BYTES: usize = 10 * 4 + 2 * 8;
 
+/// Bytes that version 3 adds at the end of the encoding when there is no
+/// prior and no excursion stamp (a serverless baseline).
+#[cfg(test)]
+const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
+
 /// Version of [`Baseline::encode`]'s layout. Version 1 had no generic-mode
-/// fields; it still decodes (with those fields at their defaults).
-const ENCODING_VERSION: u8 = 3;
+/// fields; version 2 had no normal range, no burst statistics, no memory
+/// of the predictions before an anomaly and no memory of the times of day
+/// of recent excursions. Both still
+/// decode: missing fields take their defaults, except the normal range,
+/// which starts at the flat level (a version 1 or 2 baseline judges as it
+/// did until the range has learned).
+/// Version 4 adds the serverless recent evidence (none before).
+const ENCODING_VERSION: u8 = 4;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
-    /// whatever the history, which is what bounds state per metric.
+    /// for a serverless baseline and at most about 3.7 KB for a generic one
+    /// (with an episode, a prior and the daily excursion stamps), whatever
+    /// the history, which is what bounds state per metric.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 10);
         out.push(ENCODING_VERSION);
@@ -813,6 +835,26 @@ impl Baseline {
         for t in [g.quiet_until, g.excursion_at] {
             out.extend_from_slice(&t.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
         }
+        for v in [
+            g.range_low,
+            g.range_high,
+            g.burst,
+            g.burst_mean,
+            g.burst_var,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        match &g.prior {
+            None => out.push(0),
+            Some(p) => {
+                out.push(if p.settled { 2 } else { 1 });
+                for v in [p.flat, p.flat_dev, p.flat_err, p.season_err, p.level] {
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+        }
+        out.extend_from_slice(&(self.recur.len() as u16).to_le_bytes());
+        out.extend_from_slice(&self.recur);
         out.push(self.recent.len() as u8);
         for e in &self.recent {
             out.extend_from_slice(&e.to_le_bytes());
@@ -896,8 +938,40 @@ impl Baseline {
                 *t = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
             }
         }
-        let mut recent = Vec::new();
+        let mut recur = Vec::new();
         if version >= 3 {
+            generic.range_low = r.finite_f32()?;
+            generic.range_high = r.finite_f32()?;
+            generic.burst = r.finite_f32()?;
+            generic.burst_mean = r.finite_f32()?;
+            generic.burst_var = r.finite_f32()?;
+            generic.prior = match r.u8()? {
+                0 => None,
+                flag @ (1 | 2) => Some(Prior {
+                    flat: r.finite_f32()?,
+                    flat_dev: r.finite_f32()?,
+                    flat_err: r.finite_f32()?,
+                    season_err: r.finite_f32()?,
+                    level: r.finite_f32()?,
+                    settled: flag == 2,
+                }),
+                _ => return Err(DecodeError::Invalid("unknown prior flag")),
+            };
+            let len = usize::from(r.u16()?);
+            if len != 0 && len != 2 * SLOTS {
+                return Err(DecodeError::Invalid(
+                    "wrong number of daily excursion stamps",
+                ));
+            }
+            for _ in 0..len {
+                recur.push(r.u8()?);
+            }
+        } else {
+            generic.range_low = generic.flat;
+            generic.range_high = generic.flat;
+        }
+        let mut recent = Vec::new();
+        if version >= 4 {
             let n = usize::from(r.u8()?);
             if n > RECENT {
                 return Err(DecodeError::Invalid("too much recent evidence"));
@@ -931,6 +1005,7 @@ impl Baseline {
             last_judged: times[1],
             next: times[2],
             generic,
+            recur,
             recent,
         })
     }
@@ -970,6 +1045,14 @@ impl Reader<'_> {
     }
     fn f64(&mut self) -> Result<f64, DecodeError> {
         Ok(f64::from_le_bytes(self.take()?))
+    }
+    fn finite_f32(&mut self) -> Result<f32, DecodeError> {
+        let v = self.f32()?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(DecodeError::Invalid("a learned value is not finite"))
+        }
     }
 }
 
@@ -1113,10 +1196,46 @@ mod tests {
         // Version 1 had neither the generic fields nor the recent evidence.
         let mut v1 = b.encode();
         v1[0] = 1;
-        v1.truncate(v1.len() - 1 - 4 * b.recent.len() - GENERIC_BYTES);
+        v1.truncate(v1.len() - GENERIC_BYTES - V3_EMPTY_BYTES - recent_bytes(&b));
         let mut expected = b.clone();
         expected.recent.clear();
         assert_eq!(Baseline::decode(&v1).unwrap(), expected);
+        let mut v2 = b.encode();
+        v2[0] = 2;
+        v2.truncate(v2.len() - V3_EMPTY_BYTES - recent_bytes(&b));
+        assert_eq!(Baseline::decode(&v2).unwrap(), expected);
+        let mut v3 = b.encode();
+        v3[0] = 3;
+        v3.truncate(v3.len() - recent_bytes(&b));
+        assert_eq!(Baseline::decode(&v3).unwrap(), expected);
+    }
+
+    /// Bytes that version 4 adds: the count of recent evidence and each.
+    fn recent_bytes(b: &Baseline) -> usize {
+        1 + 4 * b.recent.len()
+    }
+
+    #[test]
+    fn generic_baselines_of_version_2_decode_with_the_new_memories_empty() {
+        let mut b = Baseline::new();
+        run_generic(&mut b, 0..2000, |i| {
+            generic_daily(i) + if i == 1500 { 400.0 } else { 0.0 }
+        });
+        b.generic.prior = None;
+        b.recur.clear();
+        let mut v2 = b.encode();
+        v2[0] = 2;
+        v2.truncate(v2.len() - V3_EMPTY_BYTES - recent_bytes(&b));
+        let decoded = Baseline::decode(&v2).unwrap();
+        assert_eq!(decoded.generic.range_low, b.generic.flat);
+        assert_eq!(decoded.generic.range_high, b.generic.flat);
+        let mut expected = b.clone();
+        expected.generic.range_low = b.generic.flat;
+        expected.generic.range_high = b.generic.flat;
+        expected.generic.burst = 0.0;
+        expected.generic.burst_mean = 0.0;
+        expected.generic.burst_var = 0.0;
+        assert_eq!(decoded, expected);
     }
 
     #[test]
@@ -1201,6 +1320,135 @@ mod tests {
             }
         });
         assert_eq!(reports.len(), 6, "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_reports_a_daily_spike_three_times_then_takes_it_as_a_habit() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // The same spike at the same time every day from the third day on:
+        // reported three times, then a habit.
+        let reports = run_generic(&mut b, 0..9 * 288, |i| {
+            if i / 288 >= 2 && i % 288 == 100 {
+                40.0
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![2 * 288 + 100, 3 * 288 + 100, 4 * 288 + 100]);
+    }
+
+    #[test]
+    fn generic_mode_recognises_a_return_to_the_level_before_a_settled_shift() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        let reports = run_generic(&mut b, 0..2000, |i| {
+            if (600..1000).contains(&i) {
+                9.0 + noise(i)
+            } else {
+                3.0 + noise(i)
+            }
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
+    #[test]
+    fn generic_mode_takes_a_slow_way_back_to_the_level_before_a_settled_shift_as_recovery() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // Up from 3 to 20 at once, then back down over a hundred points.
+        let reports = run_generic(&mut b, 0..1400, |i| {
+            let level = match i {
+                ..600 => 3.0,
+                600..1000 => 20.0,
+                1000..1100 => 20.0 - 17.0 * (i - 1000) as f64 / 100.0,
+                _ => 3.0,
+            };
+            level + noise(i)
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
+    /// Night at 5, day at 95 (five-minute points), with `spikes` to 1000
+    /// every 200 points (at 150, 350, ...), and one value of 95 at night on
+    /// the fourth day.
+    fn day_and_night(i: i64, spikes: bool) -> f64 {
+        let jitter = ((i * 7919) % 11) as f64 / 11.0;
+        if spikes && i % 200 == 150 {
+            1000.0
+        } else if i == 3 * 288 + 20 {
+            95.0
+        } else if (100..200).contains(&(i % 288)) {
+            95.0 + jitter
+        } else {
+            5.0 + jitter
+        }
+    }
+
+    #[test]
+    fn generic_mode_reports_a_lone_usual_value_at_an_odd_time_only_in_a_calm_series() {
+        let odd = 3 * 288 + 20;
+        let mut calm = Baseline::new();
+        let reports = run_generic(&mut calm, 0..4 * 288, |i| day_and_night(i, false));
+        assert!(reports.contains(&odd), "{reports:?}");
+        // In a series that keeps surprising its model, a value it often
+        // takes is not news, wherever it falls; a value it never takes is.
+        let mut spiky = Baseline::new();
+        let reports = run_generic(&mut spiky, 0..4 * 288, |i| day_and_night(i, true));
+        assert!(!reports.contains(&odd), "{reports:?}");
+        assert!(reports.contains(&1150), "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_in_a_spiky_series_reports_a_lone_spike_only_if_it_is_larger() {
+        let series = |spikes: bool| {
+            move |i: i64| {
+                let jitter = ((i * 7919) % 11) as f64 / 11.0;
+                match i {
+                    1000 => 600.0,
+                    1100 => 5000.0,
+                    _ if spikes && i % 200 == 150 => 1000.0,
+                    _ => 5.0 + jitter,
+                }
+            }
+        };
+        let mut calm = Baseline::new();
+        let reports = run_generic(&mut calm, 0..1200, series(false));
+        assert_eq!(reports, vec![1000, 1100]);
+        let mut spiky = Baseline::new();
+        let reports = run_generic(&mut spiky, 0..1200, series(true));
+        assert!(!reports.contains(&1000), "{reports:?}");
+        assert!(reports.contains(&1100), "{reports:?}");
+    }
+
+    #[test]
+    fn generic_mode_reports_an_escalating_incident_once() {
+        let mut b = Baseline::new();
+        let noise = |i: i64| ((i * 7919) % 11) as f64 / 11.0;
+        // Spikes every ten points, each twice the last, calm in between.
+        let reports = run_generic(&mut b, 0..800, |i| match i {
+            600 | 610 | 620 | 630 | 640 => 10.0 * 2f64.powi(((i - 600) / 10) as i32),
+            _ => 3.0 + noise(i),
+        });
+        assert_eq!(reports, vec![600]);
+    }
+
+    #[test]
+    fn generic_mode_reports_a_burst_of_spikes_each_as_usual_as_the_others() {
+        let mut b = Baseline::new();
+        // Two spikes every hundred points, then five in fifteen points.
+        let reports = run_generic(&mut b, 0..1200, |i| {
+            let spike = matches!(i % 100, 0 | 6) || matches!(i, 1005 | 1010 | 1015);
+            if spike { 20.0 } else { 0.0 }
+        });
+        assert!(
+            reports.iter().all(|i| !(700..1000).contains(i)),
+            "{reports:?}"
+        );
+        assert!(
+            reports.iter().any(|&i| (1000..=1015).contains(&i)),
+            "{reports:?}"
+        );
     }
 
     #[test]

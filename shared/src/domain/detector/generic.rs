@@ -30,18 +30,57 @@
 //! - in a busy series (several excursions in the last day or so), a new
 //!   excursion is reported only if it is larger than the recent ones, so a
 //!   daily incident is still reported every day, and an hourly spike is
-//!   not;
-//! - after a report, the next few points report nothing: one incident, one
-//!   report.
+//!   not. A lone abnormal point in a series that keeps surprising its model
+//!   (more often than the surprise target, counted in points, so that an
+//!   hourly series with a spike every other day qualifies) must be larger
+//!   than the recent ones too;
+//! - after a report, nothing is reported until the series has been free of
+//!   abnormal points for a few points: one incident, one report, however
+//!   long it flickers or escalates;
+//! - a burst of abnormal points is news even when each of them alone would
+//!   not be (each as large as the recent ones, or inside the usual range):
+//!   the short-term count of abnormal points (a memory of a few dozen
+//!   points) is compared with its own long-run mean and spread, so a series
+//!   whose abnormal points always come in bunches has a wide spread and
+//!   needs a much larger bunch, while a series with a steady trickle of
+//!   spikes reports the moment they come thick and fast;
+//! - an excursion that begins at a time of day (give or take five minutes)
+//!   where one began on each of the three previous days is a daily habit (a
+//!   nightly batch, a cron job), not news. The contamination guard keeps
+//!   such points out of the profile, so without this memory they would be
+//!   reported every day forever; with it, a repeated incident is still
+//!   reported the second and the third time, and a habit from the fourth
+//!   day on is not;
+//! - in a series that keeps surprising its model, an abnormal point whose
+//!   value lies inside the range the series normally takes (between running
+//!   0.15% and 99.85% quantiles of its normal values) is not news either
+//!   unless the deviation persists (three abnormal points of the last five):
+//!   such series (spiky load, bursty traffic, hourly jobs drifting across
+//!   the slots of the profile) show values at every level at odd times, and
+//!   what a reader cares about is a value they have not seen or a deviation
+//!   that lasts. Calm series keep the plain rule (two in a row);
+//! - a young model is less sure of itself: the threshold is raised by a
+//!   quarter on the first day judged, an eighth on the second, and so on
+//!   (by 0.25 / days of history), since a profile learned from one or two
+//!   days has spreads estimated from one or two points per slot;
+//! - when a long anomaly has become the new normal and the series then
+//!   goes back to where it was before it, that is recovery, not news: the
+//!   predictions from before the anomaly (kept when it started) judge the
+//!   point too, and if they find it normal they come back. A point on the
+//!   way back (between the edge of the settled band and the edge of the
+//!   band from before) is recovery too: a machine that cools down over an
+//!   hour after a failure settled is not failing again at every step.
 //!
 //! None of this teaches the predictions: abnormal points never move the
 //! level, the profile or their spreads (the contamination guard of the
-//! serverless mode holds here too); they only move the excursion memory,
-//! which decides what is worth telling.
+//! serverless mode holds here too); they only move the excursion memory
+//! (the size and count of recent excursions, the surprise rate, the burst
+//! statistics, the daily stamps), which decides what is worth telling. The
+//! range quantiles learn from normal points only, like the predictions.
 
 use super::super::catalog::Direction;
 use super::super::time::{DAY, Timestamp};
-use super::{Baseline, Episode, EpisodeChange, Sensitivity, Verdict};
+use super::{Baseline, Episode, EpisodeChange, SLOTS, Sensitivity, Verdict};
 
 /// Points learned before anything is judged.
 const WARMUP_POINTS: u32 = 64;
@@ -61,7 +100,8 @@ const RELATIVE_FLOOR: f64 = 1e-3;
 const SPIKE_FACTOR: f64 = 1.0;
 /// Abnormal points after which a settled anomaly becomes the new normal.
 const SETTLE_POINTS: u32 = 48;
-/// Points after a report during which no new anomaly is reported.
+/// Points after a report, or after an abnormal point that came while
+/// reports were held back, during which no new anomaly is reported.
 const QUIET_POINTS: f32 = 12.0;
 /// Share of the daily profile's recent error that its spread is at least.
 const YOUNG_SPREAD: f64 = 0.5;
@@ -82,6 +122,36 @@ const BUSY_EXCURSIONS: f32 = 3.0;
 /// In a busy series, a new excursion is reported only if it is this many
 /// times larger than what remains of the memory of recent ones.
 const EXCURSION_RATIO: f32 = 1.3;
+/// Share of normal values above the high quantile of the normal range (and
+/// below the low one).
+const RANGE_TAIL: f32 = 0.0015;
+/// In a spiky series, abnormal points among the last five from which a
+/// deviation inside the normal range is news.
+const PERSIST_IN_RANGE: u32 = 3;
+/// How much the threshold is raised, divided by the days of history.
+const YOUTH: f64 = 0.25;
+/// Decay per point of the short-term count of abnormal points (a half-life
+/// of 16 points: 2^(-1/16)).
+const BURST_DECAY: f32 = 0.957_603_3;
+/// Standard deviations above its long-run mean from which the short-term
+/// count of abnormal points is a burst.
+const BURST_SIGMAS: f32 = 5.0;
+/// Smallest short-term count of abnormal points that is a burst.
+const BURST_MIN: f32 = 3.0;
+/// Step of the range quantiles towards the centre, relative to the flat
+/// spread (the step outwards is larger by (1 - tail) / tail, so that the
+/// quantiles settle where a share `RANGE_TAIL` of values lies beyond).
+const RANGE_RATE: f32 = 5e-4;
+/// Days in a row with an excursion beginning at the same time of day after
+/// which another one there is a habit.
+const HABIT_DAYS: u8 = 3;
+
+/// `x`, or 0 when it is so small that it means nothing. Rates and counts
+/// that decay towards zero point after point would otherwise end as
+/// subnormal numbers, which the processor handles a hundred times slower.
+fn flush(x: f32) -> f32 {
+    if x.abs() < 1e-15 { 0.0 } else { x }
+}
 
 /// What the generic mode learns on top of the daily profile.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -110,6 +180,37 @@ pub(crate) struct Generic {
     pub(crate) excursions: f32,
     /// When `excursion` and `excursions` were last updated.
     pub(crate) excursion_at: Option<Timestamp>,
+    /// Abnormal points recently (a count decayed per point).
+    pub(crate) burst: f32,
+    /// Long-run mean of `burst`.
+    pub(crate) burst_mean: f32,
+    /// Long-run variance of `burst`.
+    pub(crate) burst_var: f32,
+    /// Low quantile of the normal values.
+    pub(crate) range_low: f32,
+    /// High quantile of the normal values.
+    pub(crate) range_high: f32,
+    /// The predictions as they were when the last anomaly started.
+    pub(crate) prior: Option<Prior>,
+}
+
+/// What the predictions were before an anomaly, to recognise a return to
+/// them once the anomaly has become the new normal.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Prior {
+    /// The flat level.
+    pub(crate) flat: f32,
+    /// The flat spread.
+    pub(crate) flat_dev: f32,
+    /// The flat prediction's recent error.
+    pub(crate) flat_err: f32,
+    /// The daily profile's recent error.
+    pub(crate) season_err: f32,
+    /// The profile's short-term level.
+    pub(crate) level: f32,
+    /// Whether the anomaly settled as the new normal (only then is a return
+    /// to these predictions recovery).
+    pub(crate) settled: bool,
 }
 
 /// Which prediction judged a point.
@@ -142,7 +243,34 @@ impl Baseline {
         self.next = Some(t.add(1));
         self.shift_bits(gap);
 
-        let verdict = self.judge_generic(t, value, sensitivity);
+        let mut verdict = self.judge_generic(t, value, sensitivity);
+        if matches!(verdict, Verdict::Abnormal { .. })
+            && let Some(prior) = self.generic.prior.filter(|p| p.settled)
+        {
+            // Back where the series was before the anomaly that settled?
+            // That is recovery: the predictions from before come back. On
+            // the way back (between where the anomaly settled and where the
+            // series was before it) it is recovery too, and the point is
+            // learned like any normal one.
+            let now = self.swap_prior(prior);
+            let before = self.judge_generic(t, value, sensitivity);
+            if matches!(before, Verdict::Normal { .. }) {
+                verdict = before;
+                self.generic.prior = None;
+            } else {
+                self.swap_prior(now);
+                if let (
+                    Verdict::Abnormal {
+                        expected: settled, ..
+                    },
+                    Verdict::Abnormal { expected: old, .. },
+                ) = (verdict, before)
+                    && (settled.min(old)..=settled.max(old)).contains(&value)
+                {
+                    verdict = Verdict::Normal { expected: settled };
+                }
+            }
+        }
         self.score_predictions(t, value as f32);
         let change = self.track_generic(t, value, &verdict, sensitivity);
         let learn = match verdict {
@@ -224,6 +352,35 @@ impl Baseline {
         }
     }
 
+    /// The predictions as they are now.
+    fn snapshot(&self) -> Prior {
+        let g = &self.generic;
+        Prior {
+            flat: g.flat,
+            flat_dev: g.flat_dev,
+            flat_err: g.flat_err,
+            season_err: g.season_err,
+            level: self.level,
+            settled: false,
+        }
+    }
+
+    /// Puts `prior`'s predictions in place and returns those it replaced
+    /// (marked settled, so that swapping them back restores everything).
+    fn swap_prior(&mut self, prior: Prior) -> Prior {
+        let now = Prior {
+            settled: true,
+            ..self.snapshot()
+        };
+        let g = &mut self.generic;
+        g.flat = prior.flat;
+        g.flat_dev = prior.flat_dev;
+        g.flat_err = prior.flat_err;
+        g.season_err = prior.season_err;
+        self.level = prior.level;
+        now
+    }
+
     fn judge_generic(&self, t: Timestamp, value: f64, sensitivity: &Sensitivity) -> Verdict {
         // Everything is learned for a day (and at least a few dozen
         // points), so that the daily profile has seen each time of day once
@@ -248,7 +405,7 @@ impl Baseline {
             ),
             None => (flat, None),
         };
-        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor();
+        let threshold = sensitivity.z_threshold * THRESHOLD_SCALE * self.threshold_factor(t);
         let (score, edge) = self.score_against(&primary, value);
         let confirmed = second.is_none_or(|p| {
             let (other, _) = self.score_against(&p, value);
@@ -272,14 +429,24 @@ impl Baseline {
     }
 
     /// How much higher than the sensitivity's threshold a deviation must be
-    /// in this series. A series that keeps surprising its model (spikes
-    /// every few hours, heavy tails) needs a larger deviation before one of
-    /// them is worth telling; one that rarely surprises keeps the plain
-    /// threshold. Excursions count once, however long they last, so a long
-    /// incident does not make the next one harder to see.
-    fn threshold_factor(&self) -> f64 {
+    /// at `t` in this series. A series that keeps surprising its model
+    /// (spikes every few hours, heavy tails) needs a larger deviation before
+    /// one of them is worth telling; one that rarely surprises keeps the
+    /// plain threshold. Excursions count once, however long they last, so a
+    /// long incident does not make the next one harder to see. A young
+    /// model asks a little more too (see [`YOUTH`]).
+    fn threshold_factor(&self, t: Timestamp) -> f64 {
         let ratio = (self.generic.surprise / SURPRISE_TARGET).max(1.0);
-        f64::from(ratio.powf(SURPRISE_EXPONENT))
+        let days = self
+            .first
+            .map_or(1.0, |first| t.since(first) as f64 / DAY as f64)
+            .max(1.0);
+        f64::from(ratio.powf(SURPRISE_EXPONENT)) * (1.0 + YOUTH / days)
+    }
+
+    /// Whether the series surprises its model more often than a calm one.
+    fn spiky(&self) -> bool {
+        self.generic.surprise > SURPRISE_TARGET
     }
 
     fn learn_generic(&mut self, t: Timestamp, value: f64) {
@@ -290,6 +457,8 @@ impl Baseline {
             g.flat = y;
             g.flat_dev = 0.0;
             g.magnitude = y.abs();
+            g.range_low = y;
+            g.range_high = y;
         } else {
             let residual = y - g.flat;
             let young = self.learned < WARMUP_POINTS;
@@ -312,6 +481,13 @@ impl Baseline {
             };
             g.flat_dev += dev_rate * (clipped.abs() - g.flat_dev);
             g.magnitude += DEV_RATE * (y.abs() - g.magnitude);
+            // Running quantiles: a step in, or a larger step out, so that
+            // they settle where a share RANGE_TAIL of the values lies
+            // beyond each.
+            let step = RANGE_RATE * g.flat_dev.max(f32::MIN_POSITIVE);
+            let out = step * (1.0 - RANGE_TAIL) / RANGE_TAIL;
+            g.range_high += if y > g.range_high { out } else { -step };
+            g.range_low += if y < g.range_low { -out } else { step };
         }
         self.learn_profile(t, y);
     }
@@ -357,9 +533,19 @@ impl Baseline {
             }
             _ => false,
         };
+        let abnormal = matches!(verdict, Verdict::Abnormal { .. });
+        let mut burst = false;
         if !matches!(verdict, Verdict::InsufficientHistory) {
+            let g = &mut self.generic;
             let hit = if fresh { 1.0 } else { 0.0 };
-            self.generic.surprise += SURPRISE_RATE * (hit - self.generic.surprise);
+            g.surprise = flush(g.surprise + SURPRISE_RATE * (hit - g.surprise));
+            g.burst = flush(g.burst * BURST_DECAY + if abnormal { 1.0 } else { 0.0 });
+            burst = abnormal
+                && g.burst >= BURST_MIN
+                && g.burst > g.burst_mean + BURST_SIGMAS * g.burst_var.sqrt();
+            let diff = g.burst - g.burst_mean;
+            g.burst_mean = flush(g.burst_mean + SURPRISE_RATE * diff);
+            g.burst_var = flush(g.burst_var + SURPRISE_RATE * (diff * diff - g.burst_var));
         }
         if let Verdict::Abnormal {
             direction,
@@ -401,15 +587,30 @@ impl Baseline {
             let recent = (bits & 0b1_1111).count_ones();
             let spike = score.abs() >= SPIKE_FACTOR * THRESHOLD_SCALE * sensitivity.z_threshold;
             let deviation = (value - expected).abs() as f32;
+            let habit = self.habitual(t);
             let decay = self.excursion_decay(t);
             let remembered = self.generic.excursion * decay;
-            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS;
+            let lone = !run && recent < 2;
+            let busy = self.generic.excursions * decay >= BUSY_EXCURSIONS || (lone && self.spiky());
             self.generic.excursion = remembered.max(deviation);
             self.generic.excursions =
                 self.generic.excursions * decay + if fresh { 1.0 } else { 0.0 };
             self.generic.excursion_at = Some(t);
-            let quiet = self.generic.quiet_until.is_some_and(|q| t < q)
-                || (busy && deviation <= EXCURSION_RATIO * remembered);
+            // A short deviation inside the usual range of a spiky series.
+            let ordinary = recent < PERSIST_IN_RANGE
+                && self.spiky()
+                && (f64::from(self.generic.range_low)..=f64::from(self.generic.range_high))
+                    .contains(&value);
+            // An abnormal point while reports are held back holds them back
+            // longer: the incident is not over.
+            let held = self.generic.quiet_until.is_some_and(|q| t < q);
+            if held {
+                self.generic.quiet_until =
+                    Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
+            }
+            let quiet = held
+                || (!burst
+                    && (ordinary || habit || (busy && deviation <= EXCURSION_RATIO * remembered)));
             if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
                 let ep = Episode {
                     direction,
@@ -422,6 +623,7 @@ impl Baseline {
                     peak_score: score.abs(),
                 };
                 self.episode = Some(ep);
+                self.generic.prior = Some(self.snapshot());
                 self.generic.episode_level = value as f32;
                 self.generic.quiet_until =
                     Some(t.add((QUIET_POINTS * self.generic.interval.max(1.0)) as i64));
@@ -437,6 +639,41 @@ impl Baseline {
         EpisodeChange::None
     }
 
+    /// Whether excursions began at this time of day (give or take a slot
+    /// of the profile) on each of the last [`HABIT_DAYS`] days, and
+    /// remembers this one.
+    ///
+    /// `recur` holds, per slot, a stamp of the last day an excursion began
+    /// there and, after them, how many days in a row (up to that day) one
+    /// did.
+    fn habitual(&mut self, t: Timestamp) -> bool {
+        if self.recur.len() != 2 * SLOTS {
+            self.recur = vec![0; 2 * SLOTS];
+        }
+        // Days are stamped 1 to 255 (0 is "never"), so a stamp is
+        // ambiguous only across 255 days, far beyond the few days counted.
+        let stamp = |day: i64| (day.rem_euclid(255) + 1) as u8;
+        let day = t.secs().div_euclid(DAY);
+        let (today, yesterday) = (stamp(day), stamp(day - 1));
+        let idx = Self::slot_index(t);
+        let (stamps, streaks) = self.recur.split_at_mut(SLOTS);
+        let streak = [idx + SLOTS - 1, idx, idx + 1]
+            .iter()
+            .map(|&i| i % SLOTS)
+            .filter(|&i| stamps[i] == yesterday)
+            .map(|i| streaks[i])
+            .max()
+            .unwrap_or(0);
+        let own = if stamps[idx] == today {
+            streaks[idx]
+        } else {
+            0
+        };
+        stamps[idx] = today;
+        streaks[idx] = own.max(streak.saturating_add(1));
+        streak >= HABIT_DAYS
+    }
+
     /// How much of the memory of recent excursions remains at `t`.
     fn excursion_decay(&self, t: Timestamp) -> f32 {
         match self.generic.excursion_at {
@@ -450,6 +687,9 @@ impl Baseline {
 
     /// Moves both predictions to the level the anomaly settled at.
     fn settle(&mut self, t: Timestamp) {
+        if let Some(prior) = self.generic.prior.as_mut() {
+            prior.settled = true;
+        }
         let target = self.generic.episode_level;
         let shift = target - self.generic.flat;
         self.generic.flat = target;
