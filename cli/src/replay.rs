@@ -18,6 +18,7 @@ use shared::domain::notification::NotificationFilter;
 use shared::domain::stack::StackSelection;
 use shared::domain::time::{DAY, Timestamp};
 use shared::messages::InsightDto;
+use shared::ports::StateStore;
 
 /// How a replay runs.
 #[derive(Clone, Debug)]
@@ -65,6 +66,26 @@ pub struct Outcome {
     pub ticks: u64,
     /// The simulated deployment time.
     pub deployed_at: Option<Timestamp>,
+    /// The size of the analyzer's state at the end.
+    pub state: StateSize,
+}
+
+/// The size of the analyzer's state, as it would be stored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StateSize {
+    /// Metrics with a baseline.
+    pub metrics: usize,
+    /// Encoded bytes of all baselines.
+    pub total_bytes: usize,
+    /// Encoded bytes of the largest baseline.
+    pub max_bytes: usize,
+}
+
+impl StateSize {
+    /// Mean bytes per metric.
+    pub fn mean_bytes(&self) -> usize {
+        self.total_bytes / self.metrics.max(1)
+    }
 }
 
 /// The default history: two days, or two thirds of a shorter file.
@@ -97,6 +118,7 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
             );
         }
     }
+    let stack_names: Vec<String> = scenarios.iter().map(|s| s.stack.clone()).collect();
     let mut outcome = Outcome {
         points: scenarios.iter().map(Scenario::points).sum(),
         ..Outcome::default()
@@ -210,6 +232,15 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
         .into_iter()
         .filter_map(|id| latest.remove(&id))
         .collect();
+    for stack in &stack_names {
+        let (state, _) = state.load(stack).await?;
+        for baseline in state.baselines.values() {
+            let bytes = baseline.encode().len();
+            outcome.state.metrics += 1;
+            outcome.state.total_bytes += bytes;
+            outcome.state.max_bytes = outcome.state.max_bytes.max(bytes);
+        }
+    }
     Ok(outcome)
 }
 
