@@ -10,6 +10,7 @@ use shared::adapters::scenario;
 use shared::domain::detector::Sensitivity;
 use shared::domain::notification::NotificationFilter;
 use shared::domain::time::parse_duration;
+use shared::domain::tuning::Tuning;
 
 use stackwatch::{demo, nab, output, replay, score, synth};
 
@@ -45,9 +46,13 @@ enum Command {
         /// (default: 2 days, or two thirds of a shorter file).
         #[arg(long, value_parser = duration)]
         history: Option<i64>,
-        /// Detector sensitivity: low, medium or high.
-        #[arg(long, default_value = "medium", value_parser = sensitivity)]
-        sensitivity: Sensitivity,
+        /// Detector sensitivity: low, medium or high (overrides the tuning
+        /// file's default).
+        #[arg(long, value_parser = sensitivity)]
+        sensitivity: Option<Sensitivity>,
+        /// A tuning file: sensitivity per stack and metric, exclusion windows.
+        #[arg(long)]
+        tuning: Option<PathBuf>,
         /// Write every notification sent to this file, one JSON line each.
         #[arg(long)]
         notifications: Option<PathBuf>,
@@ -248,6 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             history,
             sensitivity,
+            tuning,
             notifications,
             notify_severities,
             notify_types,
@@ -255,6 +261,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let filter = NotificationFilter::parse(&notify_severities, &notify_types)
                 .map_err(|e| anyhow!("{e}"))?;
+            let mut tuning = match &tuning {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    shared::tuning::parse(&path.display().to_string(), &text)?
+                }
+                None => Tuning::default(),
+            };
+            if let Some(s) = sensitivity {
+                tuning.sensitivity = s;
+            }
             let mut scenarios = Vec::with_capacity(files.len());
             for f in &files {
                 if !quiet {
@@ -264,7 +281,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let options = replay::Options {
                 history_secs: history,
-                sensitivity,
+                tuning,
                 notifications,
                 filter,
                 progress: !quiet,
@@ -333,7 +350,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             if let Some(dir) = corpus {
                 let options = replay::Options {
-                    sensitivity,
+                    tuning: Tuning::uniform(sensitivity),
                     ..replay::Options::default()
                 };
                 let report = runtime.block_on(score::corpus(&dir, &options, |s| {

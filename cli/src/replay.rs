@@ -13,10 +13,10 @@ use shared::adapters::memory::{
 use shared::adapters::scenario::{DEFAULT_PUBLISH_DELAY, Scenario, ScenarioSource};
 use shared::adapters::sink::JsonLinesNotifier;
 use shared::domain::analysis::AnalyzerSettings;
-use shared::domain::detector::Sensitivity;
 use shared::domain::notification::NotificationFilter;
 use shared::domain::stack::StackSelection;
 use shared::domain::time::{DAY, Timestamp};
+use shared::domain::tuning::Tuning;
 use shared::messages::InsightDto;
 use shared::ports::StateStore;
 
@@ -26,8 +26,8 @@ pub struct Options {
     /// Seconds of each file treated as history: backfilled at the simulated
     /// deployment, as a real deployment backfills CloudWatch history.
     pub history_secs: Option<i64>,
-    /// Detector sensitivity.
-    pub sensitivity: Sensitivity,
+    /// Sensitivity per stack and metric, and exclusion windows.
+    pub tuning: Tuning,
     /// Seconds between ticks.
     pub schedule_secs: i64,
     /// Where to write every notification sent, as JSON lines.
@@ -42,7 +42,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             history_secs: None,
-            sensitivity: Sensitivity::default(),
+            tuning: Tuning::default(),
             schedule_secs: 300,
             notifications: None,
             filter: NotificationFilter::default(),
@@ -173,7 +173,7 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
         state: &state,
         clock: clock.clone(),
         settings: AnalyzerSettings {
-            sensitivity: options.sensitivity,
+            tuning: options.tuning.clone(),
             ..AnalyzerSettings::default()
         },
     };

@@ -14,3 +14,4 @@ pub mod messages;
 pub mod ports;
 pub mod synth;
 pub mod truth;
+pub mod tuning;

@@ -71,6 +71,7 @@ fn checkout_scenario() -> Scenario {
 }
 
 struct Pipeline {
+    tuning: shared::domain::tuning::Tuning,
     clock: SimClock,
     source: ScenarioSource<SimClock>,
     store: InMemoryMetricStore,
@@ -84,6 +85,7 @@ impl Pipeline {
     fn new(scenario: Scenario, start: Timestamp) -> Self {
         let clock = SimClock::at(start);
         Self {
+            tuning: Default::default(),
             source: ScenarioSource::new(vec![scenario], clock.clone(), 60),
             clock,
             store: InMemoryMetricStore::default(),
@@ -122,7 +124,10 @@ impl Pipeline {
             store: &self.store,
             state: &self.state,
             clock: self.clock.clone(),
-            settings: AnalyzerSettings::default(),
+            settings: AnalyzerSettings {
+                tuning: self.tuning.clone(),
+                ..AnalyzerSettings::default()
+            },
         };
         for (stack, _) in self.queue.drain() {
             analyzer::handler::handle(&analyzer, &analyzer::handler::Request { stack })
@@ -335,4 +340,33 @@ async fn a_misconfiguration_opens_one_proactive_insight_that_is_never_sent_again
             .link
             .starts_with("https://docs.aws.amazon.com/")
     );
+}
+
+#[tokio::test]
+async fn a_maintenance_window_over_an_error_burst_opens_nothing() {
+    use shared::domain::time::TimeRange;
+    use shared::domain::tuning::{Exclusion, StackTuning};
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let burst = Timestamp::from_secs(START + 2 * DAY + 14 * 3600);
+    let mut p = Pipeline::new(checkout_scenario(), deployed);
+    p.tuning.stacks.insert(
+        "shop".into(),
+        StackTuning {
+            exclusions: vec![Exclusion::Range(TimeRange::new(
+                burst.add(-1800),
+                burst.add(3600),
+            ))],
+            ..StackTuning::default()
+        },
+    );
+    let mut t = deployed;
+    while t < Timestamp::from_secs(START + 3 * DAY) {
+        let changes = p.tick(t).await;
+        assert!(
+            changes.is_empty(),
+            "at {t}: {:?}",
+            changes.first().map(|c| &c.insight.name)
+        );
+        t = t.add(300);
+    }
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::catalog::{SignalClass, ValueKind, WatchedMetric};
-use super::detector::{Baseline, Episode, EpisodeChange, Sensitivity, SignalTraits};
+use super::detector::{Baseline, Episode, EpisodeChange, SignalTraits};
 use super::explain::StackContext;
 use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
 use super::inventory::{StackInventory, TrackedMetric};
@@ -15,13 +15,15 @@ use super::proactive::{self, Peaks, wants_peaks};
 use super::resource::ConfigValue;
 use super::time::{TimeRange, Timestamp};
 use super::topology::Topology;
+use super::tuning::Tuning;
 use super::window::{MetricWindow, Observation};
 
 /// Settings of the analyzer.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AnalyzerSettings {
-    /// How eager the detector is.
-    pub sensitivity: Sensitivity,
+    /// How eager the detector is, per stack and metric, and when it looks
+    /// away.
+    pub tuning: Tuning,
     /// Seconds after a period's end before it is judged, on top of the
     /// publication lag that ingest already leaves out of its coverage.
     pub settle_secs: i64,
@@ -33,7 +35,7 @@ pub struct AnalyzerSettings {
 impl Default for AnalyzerSettings {
     fn default() -> Self {
         Self {
-            sensitivity: Sensitivity::default(),
+            tuning: Tuning::default(),
             settle_secs: 0,
             quiet_secs: 15 * 60,
         }
@@ -123,6 +125,7 @@ pub fn analyze(
         };
         let judged = judge_metric(
             state,
+            &inventory.stack,
             tracked,
             window,
             &inventory.configs,
@@ -246,8 +249,10 @@ fn error_rate(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn judge_metric(
     state: &mut StackState,
+    stack: &str,
     tracked: &TrackedMetric,
     window: &MetricWindow,
     configs: &BTreeMap<String, ConfigValue>,
@@ -258,6 +263,7 @@ fn judge_metric(
     let key = &tracked.watched.key;
     let period = i64::from(key.period());
     let traits = traits_for(&tracked.watched, configs);
+    let sensitivity = settings.tuning.sensitivity(stack, key);
     let StackState {
         baselines,
         peaks: all_peaks,
@@ -285,12 +291,17 @@ fn judge_metric(
     let mut peaks = wants_peaks(key).then(|| all_peaks.entry(key.clone()).or_default());
     let mut judged = 0;
     for (t, obs) in window.observations(TimeRange::new(from, until), period) {
+        // An exclusion window is neither judged nor learned: a maintenance
+        // window must not alert, nor become the new normal.
+        if settings.tuning.excluded(stack, t) {
+            continue;
+        }
         let value = match obs {
             Observation::Value(v) => v,
             Observation::NoSamples if traits.kind == ValueKind::Count => 0.0,
             Observation::NoSamples => continue,
         };
-        if let Some((_, change)) = baseline.observe(t, value, &traits, &settings.sensitivity) {
+        if let Some((_, change)) = baseline.observe(t, value, &traits, &sensitivity) {
             if let Some(p) = peaks.as_mut() {
                 p.record(t, value);
             }
@@ -302,4 +313,102 @@ fn judge_metric(
     }
     baseline.advance(until);
     judged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::plan_metrics;
+    use crate::domain::resource::Resource;
+    use crate::domain::time::{DAY, TimeRange};
+    use crate::domain::tuning::{Exclusion, StackTuning};
+
+    const T0: i64 = 1_780_000_000 / DAY * DAY;
+
+    fn inventory() -> StackInventory {
+        let resources = vec![Resource::new("F", "shop-F-1", "AWS::Lambda::Function")];
+        let metrics = plan_metrics(&resources, &BTreeMap::new(), &[], 60)
+            .into_iter()
+            .filter(|m| m.key.name() == "Errors")
+            .map(|watched| TrackedMetric {
+                watched,
+                fetched_until: Some(Timestamp::from_secs(T0 + 4 * DAY)),
+                live_from: Timestamp::from_secs(T0 + DAY),
+            })
+            .collect();
+        StackInventory {
+            stack: "shop".into(),
+            resources,
+            metrics,
+            ..StackInventory::default()
+        }
+    }
+
+    /// Errors: one every so often for three days, then a burst of 30 a
+    /// minute for 40 minutes on the fourth day at 14:00.
+    fn windows(inv: &StackInventory) -> BTreeMap<MetricKey, MetricWindow> {
+        let key = inv.metrics[0].watched.key.clone();
+        let burst = (3 * 1440 + 14 * 60)..(3 * 1440 + 14 * 60 + 40);
+        let points = (0..4 * 1440).map(|m| {
+            let v = if burst.contains(&m) {
+                30.0
+            } else if m % 97 == 0 {
+                1.0
+            } else {
+                0.0
+            };
+            (Timestamp::from_secs(T0 + m * 60), v)
+        });
+        let range = TimeRange::new(Timestamp::from_secs(T0), Timestamp::from_secs(T0 + 4 * DAY));
+        [(key, MetricWindow::from_fetch(range, points, 60))]
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn an_exclusion_window_is_neither_judged_nor_learned() {
+        let inv = inventory();
+        let windows = windows(&inv);
+        let now = Timestamp::from_secs(T0 + 4 * DAY);
+        // Without the window the burst opens an insight.
+        let mut plain = StackState::default();
+        let a = analyze(
+            &mut plain,
+            &inv,
+            &windows,
+            now,
+            &AnalyzerSettings::default(),
+        );
+        assert!(
+            a.changes
+                .iter()
+                .any(|c| c.kind == crate::domain::insight::ChangeKind::NewInsight)
+        );
+        // With a window over it, nothing opens and the window's points are
+        // not learned.
+        let window = TimeRange::new(
+            Timestamp::from_secs(T0 + 3 * DAY + 13 * 3600),
+            Timestamp::from_secs(T0 + 3 * DAY + 16 * 3600),
+        );
+        let mut settings = AnalyzerSettings::default();
+        settings.tuning.stacks.insert(
+            "shop".into(),
+            StackTuning {
+                exclusions: vec![Exclusion::Range(window)],
+                ..StackTuning::default()
+            },
+        );
+        let mut excluded = StackState::default();
+        let b = analyze(&mut excluded, &inv, &windows, now, &settings);
+        assert!(
+            b.changes.is_empty(),
+            "{:?}",
+            b.changes.first().map(|c| &c.insight.name)
+        );
+        let learned = |s: &StackState| s.baselines.values().map(Baseline::learned).sum::<u32>();
+        // Every point outside the three-hour window is ordinary and learned;
+        // none inside it is.
+        assert_eq!(learned(&excluded), 4 * 1440 - 3 * 60);
+        assert!(learned(&plain) > learned(&excluded));
+    }
 }

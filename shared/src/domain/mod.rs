@@ -17,4 +17,5 @@ pub mod resource;
 pub mod stack;
 pub mod time;
 pub mod topology;
+pub mod tuning;
 pub mod window;
