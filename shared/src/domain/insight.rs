@@ -605,8 +605,9 @@ impl StackInsights {
 /// overwhelming evidence). Latencies and gauges spike for a minute or two
 /// all the time, from a cold start or one slow request among few, so they
 /// must last three periods; percentiles, which at low traffic are the
-/// slowest request of the minute, five. So must any latency of a resource
-/// just deployed: all its instances start cold. A short anomaly can still
+/// slowest request of the minute, five. The latency of a resource deployed
+/// just before must outlast the deployment's grace: all its instances start
+/// cold, and at low traffic they keep starting for several minutes. A short anomaly can still
 /// join an insight that something else opened.
 fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>) -> bool {
     if metric.spec.kind == ValueKind::Count {
@@ -621,7 +622,9 @@ fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>
             && e.time >= ep.start.add(-DEPLOY_GRACE)
             && e.time < ep.start.add(period)
     });
-    let needed = if percentile || (just_deployed && metric.spec.class == SignalClass::Latency) {
+    let needed = if just_deployed && metric.spec.class == SignalClass::Latency {
+        DEPLOY_GRACE / period
+    } else if percentile {
         5
     } else {
         3
@@ -775,9 +778,11 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
             }
         }
         (SignalClass::Traffic, Direction::Decrease) => {
+            // Traffic lost: two thirds gone is serious at any volume, as
+            // long as it is more than the smallest change that matters.
             if big && ratio >= 3.0 {
                 Severity::High
-            } else if clear && ratio >= 1.5 {
+            } else if (ratio >= 3.0 && excess >= spec.min_change) || (clear && ratio >= 1.5) {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -786,7 +791,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         (SignalClass::Traffic, Direction::Increase) => {
             // Doubled traffic is news for a small service as much as for a
             // big one, as long as it is more than a handful of requests.
-            if clear && ratio >= 2.0 {
+            if (clear && ratio >= 2.0) || (ratio >= 2.5 && excess >= spec.min_change) {
                 Severity::Medium
             } else {
                 Severity::Low
