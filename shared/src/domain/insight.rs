@@ -791,7 +791,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         (SignalClass::Traffic, Direction::Increase) => {
             // Doubled traffic is news for a small service as much as for a
             // big one, as long as it is more than a handful of requests.
-            if (clear && ratio >= 2.0) || (ratio >= 2.5 && excess >= spec.min_change) {
+            if (clear && ratio >= 1.5) || (ratio >= 2.5 && excess >= spec.min_change) {
                 Severity::Medium
             } else {
                 Severity::Low
