@@ -6,6 +6,10 @@
 //! handlers; `messages` depends on `domain`, never the reverse.
 
 pub mod adapters;
+pub mod codec;
 pub mod domain;
+pub mod env;
 pub mod messages;
 pub mod ports;
+#[cfg(feature = "aws")]
+pub mod telemetry;
