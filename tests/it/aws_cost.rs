@@ -146,9 +146,19 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
         cadence[2],
         ticks
     );
-    let _ = writeln!(report, "\ncalls per tick, by operation:");
+    let _ = writeln!(
+        report,
+        "\ncalls per tick, by operation (DynamoDB Streams and the inbox queue are the test's own reads):"
+    );
     for (op, n) in &counts.calls {
         let _ = writeln!(report, "  {op:<45} {:>8.2}", per_tick(*n));
+    }
+    let _ = writeln!(
+        report,
+        "\nDynamoDB write units per tick, by item (W window, B baseline, S state head, I inventory, C change, D delivery):"
+    );
+    for (kind, n) in &counts.write_units_by_kind {
+        let _ = writeln!(report, "  {kind:<45} {:>8.2}", per_tick(*n));
     }
     let _ = writeln!(
         report,

@@ -33,6 +33,8 @@ pub(crate) struct Counts {
     /// DynamoDB write request units, estimated from the items written (1 KB
     /// units; transactional writes count twice).
     pub(crate) write_units: u64,
+    /// The same by kind of item (the key's prefix: `W`, `B`, `S`, …).
+    pub(crate) write_units_by_kind: BTreeMap<String, u64>,
     /// DynamoDB read request units, estimated from the items read
     /// (strongly consistent 4 KB units).
     pub(crate) read_units: u64,
@@ -210,10 +212,22 @@ fn units(bytes: u64, unit: u64) -> u64 {
     bytes.div_ceil(unit).max(1)
 }
 
+/// Counts the write units of one item, in total and by its kind.
+fn write(c: &mut Counts, item: &Json, factor: u64) {
+    let n = factor * units(item_bytes(item), 1024);
+    c.write_units += n;
+    let kind = item["pk"]["S"]
+        .as_str()
+        .and_then(|pk| pk.split('#').next())
+        .unwrap_or("?")
+        .to_string();
+    *c.write_units_by_kind.entry(kind).or_default() += n;
+}
+
 /// Adds what one DynamoDB call costs in request units.
 fn count_dynamodb(op: &str, request: &Json, response: &Json, c: &mut Counts) {
     match op {
-        "dynamodb:PutItem" => c.write_units += units(item_bytes(&request["Item"]), 1024),
+        "dynamodb:PutItem" => write(c, &request["Item"], 1),
         "dynamodb:DeleteItem" | "dynamodb:UpdateItem" => c.write_units += 1,
         "dynamodb:BatchWriteItem" => {
             for requests in request["RequestItems"]
@@ -222,13 +236,17 @@ fn count_dynamodb(op: &str, request: &Json, response: &Json, c: &mut Counts) {
                 .flat_map(|m| m.values())
             {
                 for r in requests.as_array().into_iter().flatten() {
-                    c.write_units += units(item_bytes(&r["PutRequest"]["Item"]), 1024);
+                    if r.get("PutRequest").is_some() {
+                        write(c, &r["PutRequest"]["Item"], 1);
+                    } else {
+                        c.write_units += 1;
+                    }
                 }
             }
         }
         "dynamodb:TransactWriteItems" => {
             for t in request["TransactItems"].as_array().into_iter().flatten() {
-                c.write_units += 2 * units(item_bytes(&t["Put"]["Item"]), 1024);
+                write(c, &t["Put"]["Item"], 2);
             }
         }
         "dynamodb:GetItem" => c.read_units += units(item_bytes(&response["Item"]), 4096),

@@ -863,6 +863,33 @@ impl StateStore for DynamoStore {
         let put_head = put_head
             .build()
             .map_err(|e| store_unavailable("TransactWriteItems", e))?;
+        if changes.is_empty() {
+            // Nothing to record with it: a conditional put costs half a
+            // transaction.
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(put_head.item().clone()))
+                .set_condition_expression(put_head.condition_expression().map(str::to_string))
+                .set_expression_attribute_names(put_head.expression_attribute_names().cloned())
+                .set_expression_attribute_values(put_head.expression_attribute_values().cloned());
+            return match put.send().await {
+                Ok(_) => {
+                    lock(&self.cache)
+                        .state
+                        .insert(stack.to_string(), (next, index));
+                    Ok(())
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Err(conflict())
+                }
+                Err(e) => Err(store_unavailable("PutItem", e)),
+            };
+        }
         let mut items = vec![TransactWriteItem::builder().put(put_head).build()];
         let mut spill = Vec::new();
         for change in changes {

@@ -55,7 +55,8 @@
 //! State is copy-on-write: `save` writes the changed baselines as new items
 //! (a new generation each; readers never see them until the head names
 //! them), then commits the head with `version = :loaded` in one
-//! `TransactWriteItems` with the change items. A lost race fails that
+//! `TransactWriteItems` with the change items (a plain conditional
+//! `PutItem`, half the price, when there are none). A lost race fails that
 //! condition: [`crate::ports::StoreError::Conflict`], and the state stays as
 //! the winner left it (the loser's baseline items are unreferenced and expire
 //! through TTL). Baselines carry a TTL of 7 days that `save` renews by
