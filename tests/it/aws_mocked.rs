@@ -186,25 +186,26 @@ async fn a_missing_or_failed_result_is_an_error_not_an_empty_series() {
     assert!(matches!(err, SourceError::Invalid { .. }), "{err:?}");
 }
 
+/// A catalog whose CloudFormation and Lambda clients are mocked; the others
+/// are never called here, and would only reach a closed loopback port.
 fn catalog_with(
     cfn: aws_sdk_cloudformation::Client,
     lambda: aws_sdk_lambda::Client,
 ) -> CloudFormationCatalog {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .build();
-    let sqs = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .build();
-    let apigw = aws_sdk_apigateway::Config::builder()
-        .behavior_version(aws_sdk_apigateway::config::BehaviorVersion::latest())
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+            aws_sdk_dynamodb::config::Credentials::new("testing", "testing", None, None, "tests"),
+        ))
         .build();
     CloudFormationCatalog::from_clients(
         cfn,
         lambda,
-        aws_sdk_dynamodb::Client::from_conf(config),
-        aws_sdk_sqs::Client::from_conf(sqs),
-        aws_sdk_apigateway::Client::from_conf(apigw),
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+        aws_sdk_apigateway::Client::new(&sdk),
     )
 }
 

@@ -45,12 +45,12 @@ impl From<InvokeError> for lambda_runtime::Diagnostic {
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
-            error_message: shared_error_text(&e),
+            error_message: error_text(&e),
         }
     }
 }
 
-fn shared_error_text(e: &dyn std::error::Error) -> String {
+fn error_text(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {

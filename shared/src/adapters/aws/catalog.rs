@@ -121,8 +121,6 @@ impl StackCatalog for CloudFormationCatalog {
                     .await
                     .map_err(|e| source_unavailable("ListStacks", e))?;
                 for s in page.stack_summaries() {
-                    // Nested stacks are watched through their root stack's
-                    // selection only when named; they are stacks all the same.
                     out.push(StackSummary {
                         name: s.stack_name().unwrap_or_default().to_string(),
                         status: s
