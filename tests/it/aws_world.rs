@@ -84,7 +84,7 @@ pub(crate) fn app_template(ns: &str, functions: usize) -> String {
     resources.insert(
         "OrdersTable".into(),
         json!({"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": format!("{ns}-orders"), "BillingMode": "PAY_PER_REQUEST",
+            "TableName": format!("{ns}-orders-table"), "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}}),
     );

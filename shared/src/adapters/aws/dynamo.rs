@@ -816,6 +816,24 @@ impl StateStore for DynamoStore {
                 }
             }
         }
+        let index_bytes = serde_json::to_vec(&index).map_err(|e| StoreError::Unavailable {
+            operation: "TransactWriteItems".into(),
+            source: Box::new(e),
+        })?;
+        let insights = codec::encode_insights(&state.insights);
+        // The head is one item: say so plainly rather than let DynamoDB
+        // refuse it (about 90 bytes a metric: some 3,000 metrics a stack).
+        if insights.len() + index_bytes.len() > MAX_PART_BYTES {
+            return Err(StoreError::Unavailable {
+                operation: "PutItem".into(),
+                source: format!(
+                    "the analyzer state of stack {stack} takes {} bytes for {} baselines, more than one item holds",
+                    insights.len() + index_bytes.len(),
+                    state.baselines.len()
+                )
+                .into(),
+            });
+        }
         if !writes.is_empty() {
             // Fail early, before writing baselines nobody will use.
             let head = self.get(&state_pk(stack), "HEAD", "GetItem").await?;
@@ -828,10 +846,6 @@ impl StateStore for DynamoStore {
             }
             self.batch_write(writes).await?;
         }
-        let index_bytes = serde_json::to_vec(&index).map_err(|e| StoreError::Unavailable {
-            operation: "TransactWriteItems".into(),
-            source: Box::new(e),
-        })?;
         let head = HashMap::from([
             (PK.to_string(), s(state_pk(stack))),
             (SK.to_string(), s("HEAD")),
