@@ -294,3 +294,88 @@ async fn a_deleted_stack_is_not_found_and_a_vanished_function_has_no_configurati
         .unwrap();
     assert_eq!(none, None);
 }
+
+fn insight_change() -> shared::domain::insight::InsightChange {
+    use shared::domain::insight::{
+        ChangeKind, Insight, InsightChange, InsightKind, InsightStatus, Severity,
+    };
+    let at = Timestamp::from_secs(1_800_000_000);
+    InsightChange {
+        id: "change-1".into(),
+        kind: ChangeKind::NewInsight,
+        at,
+        insight: Insight {
+            id: "insight-1".into(),
+            name: "errors rose".into(),
+            kind: InsightKind::Reactive,
+            severity: Severity::High,
+            status: InsightStatus::Ongoing,
+            stack: "app".into(),
+            start: at,
+            end: None,
+            open_time: at,
+            close_time: None,
+            anomalies: Vec::new(),
+            relevant_events: Vec::new(),
+            recommendations: Vec::new(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_head_condition_that_fails_at_commit_is_a_conflict_with_or_without_changes() {
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_sdk_dynamodb::types::CancellationReason;
+    use aws_sdk_dynamodb::types::error::{
+        ConditionalCheckFailedException, TransactionCanceledException,
+    };
+    use shared::domain::analysis::StackState;
+    use shared::domain::detector::Baseline;
+    use shared::ports::{StateStore, StoreError, Version};
+
+    // The early check sees version 0, then another analysis commits first.
+    let get =
+        mock!(aws_sdk_dynamodb::Client::get_item).then_output(|| GetItemOutput::builder().build());
+    let batch = mock!(aws_sdk_dynamodb::Client::batch_write_item)
+        .then_output(|| BatchWriteItemOutput::builder().build());
+    let put = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .message("version changed")
+                .build(),
+        )
+    });
+    let transact = mock!(aws_sdk_dynamodb::Client::transact_write_items).then_error(|| {
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .cancellation_reasons(
+                    CancellationReason::builder()
+                        .code("ConditionalCheckFailed")
+                        .build(),
+                )
+                .cancellation_reasons(CancellationReason::builder().code("None").build())
+                .build(),
+        )
+    });
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&get, &batch, &put, &transact]
+    );
+    let store = DynamoStore::from_client(client, "t", 86_400);
+    let mut state = StackState::default();
+    state.baselines.insert(key("Sum"), Baseline::new());
+    let quiet = store.save("app", &state, Version(0), &[]).await;
+    assert!(
+        matches!(quiet, Err(StoreError::Conflict { .. })),
+        "{quiet:?}"
+    );
+    let busy = store
+        .save("app", &state, Version(0), &[insight_change()])
+        .await;
+    assert!(matches!(busy, Err(StoreError::Conflict { .. })), "{busy:?}");
+    assert_eq!(transact.num_calls(), 1);
+    assert_eq!(put.num_calls(), 1);
+}
