@@ -379,3 +379,58 @@ async fn a_head_condition_that_fails_at_commit_is_a_conflict_with_or_without_cha
     assert_eq!(transact.num_calls(), 1);
     assert_eq!(put.num_calls(), 1);
 }
+
+#[tokio::test]
+async fn a_tag_selection_reads_tags_from_describe_stacks_across_pages() {
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::types::{Stack, StackStatus, Tag};
+    use shared::domain::stack::StackSelection;
+
+    let stack = |name: &str, team: &str, status: StackStatus| {
+        Stack::builder()
+            .stack_name(name)
+            .creation_time(DateTime::from_secs(1_700_000_000))
+            .stack_status(status)
+            .tags(Tag::builder().key("team").value(team).build())
+            .build()
+    };
+    let rule =
+        mock!(aws_sdk_cloudformation::Client::describe_stacks).then_compute_output(move |req| {
+            match req.next_token() {
+                None => DescribeStacksOutput::builder()
+                    .stacks(stack(
+                        "orders-prod",
+                        "payments",
+                        StackStatus::UpdateComplete,
+                    ))
+                    .stacks(stack("search-prod", "search", StackStatus::CreateComplete))
+                    .next_token("2")
+                    .build(),
+                Some(_) => DescribeStacksOutput::builder()
+                    .stacks(stack(
+                        "billing-prod",
+                        "payments",
+                        StackStatus::DeleteInProgress,
+                    ))
+                    .build(),
+            }
+        });
+    let cfn = mock_client!(aws_sdk_cloudformation, RuleMode::MatchAny, [&rule]);
+    let lambda = mock_client!(
+        aws_sdk_lambda,
+        RuleMode::MatchAny,
+        Vec::<&aws_smithy_mocks::Rule>::new()
+    );
+    let catalog = catalog_with(cfn, lambda);
+    let selection = StackSelection::Tag {
+        key: "team".into(),
+        value: Some("payments".into()),
+    };
+    let found = catalog.list_stacks(&selection).await.unwrap();
+    let names: Vec<(&str, bool)> = found
+        .iter()
+        .map(|s| (s.name.as_str(), s.is_active()))
+        .collect();
+    assert_eq!(names, vec![("billing-prod", false), ("orders-prod", true)]);
+    assert_eq!(rule.num_calls(), 2);
+}
