@@ -8,10 +8,14 @@
 //! replays against it) are adapter-level tools beside the pipeline.
 
 pub mod adapters;
+pub mod codec;
 pub mod domain;
+pub mod env;
 pub mod eval;
 pub mod messages;
 pub mod ports;
 pub mod synth;
+#[cfg(feature = "aws")]
+pub mod telemetry;
 pub mod truth;
 pub mod tuning;

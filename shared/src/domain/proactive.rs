@@ -93,13 +93,26 @@ impl Rule {
 
 /// Hourly and daily maxima of one metric over the last day and week: what
 /// the peak-based rules read. Bounded: 32 numbers.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Peaks {
     hours: [f32; 24],
     hour: i64,
     days: [f32; 8],
     day: i64,
     first: Option<Timestamp>,
+}
+
+/// Equal when every field is equal bit for bit: an empty slot is NaN, and
+/// NaN must equal NaN here.
+impl PartialEq for Peaks {
+    fn eq(&self, other: &Self) -> bool {
+        let bits = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+        self.hour == other.hour
+            && self.day == other.day
+            && self.first == other.first
+            && bits(&self.hours, &other.hours)
+            && bits(&self.days, &other.days)
+    }
 }
 
 impl Default for Peaks {
@@ -206,6 +219,74 @@ impl Peaks {
 
 /// Days of daily peaks a capacity trend needs.
 const TREND_DAYS: usize = 7;
+
+/// Stored peaks that cannot be decoded.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("peaks are {0}")]
+pub struct PeaksDecodeError(&'static str);
+
+impl Peaks {
+    /// Bytes of [`Peaks::encode`]'s layout.
+    const BYTES: usize = 1 + 24 * 4 + 8 + 8 * 4 + 8 + 8;
+
+    /// The peaks as compact bytes (little-endian, versioned, 153 bytes).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::BYTES);
+        out.push(1);
+        for v in self.hours {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.hour.to_le_bytes());
+        for v in self.days {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.day.to_le_bytes());
+        out.extend_from_slice(&self.first.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
+        out
+    }
+
+    /// Peaks from [`Peaks::encode`]'s bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`PeaksDecodeError`] for bytes of another length or version.
+    pub fn decode(bytes: &[u8]) -> Result<Self, PeaksDecodeError> {
+        if bytes.len() != Self::BYTES {
+            return Err(PeaksDecodeError("truncated or too long"));
+        }
+        if bytes[0] != 1 {
+            return Err(PeaksDecodeError("of an unknown version"));
+        }
+        let f = |at: usize| {
+            f32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let i = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[at..at + 8]);
+            i64::from_le_bytes(b)
+        };
+        let mut p = Peaks::default();
+        let mut at = 1;
+        for h in &mut p.hours {
+            *h = f(at);
+            at += 4;
+        }
+        p.hour = i(at);
+        at += 8;
+        for d in &mut p.days {
+            *d = f(at);
+            at += 4;
+        }
+        p.day = i(at);
+        at += 8;
+        let first = i(at);
+        p.first = (first != i64::MIN).then(|| Timestamp::from_secs(first));
+        if p.hours.iter().chain(p.days.iter()).any(|v| v.is_infinite()) {
+            return Err(PeaksDecodeError("not finite"));
+        }
+        Ok(p)
+    }
+}
 
 /// Whether a metric feeds a proactive rule (only those keep peaks).
 pub fn wants_peaks(key: &MetricKey) -> bool {
@@ -892,6 +973,18 @@ mod tests {
         for minute in (1440..4 * 1440).step_by(30) {
             assert_eq!(case.findings(minute).len(), 1, "at minute {minute}");
         }
+    }
+
+    #[test]
+    fn peaks_round_trip_through_bytes() {
+        let mut p = Peaks::default();
+        assert_eq!(Peaks::decode(&p.encode()).unwrap(), p);
+        for m in 0..3000 {
+            p.record(Timestamp::from_secs(T0 + m * 60), (m % 97) as f64);
+        }
+        let bytes = p.encode();
+        assert_eq!(Peaks::decode(&bytes).unwrap(), p);
+        assert!(Peaks::decode(&bytes[..10]).is_err());
     }
 
     #[test]

@@ -1,0 +1,1049 @@
+//! The metric store, state store and delivery log over one DynamoDB table.
+//! The item layout and the reasons for it are in the parent module's docs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem,
+    WriteRequest,
+};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tracing::{debug, warn};
+
+use super::store_unavailable;
+use crate::codec::{self, InventoryParts};
+use crate::domain::analysis::StackState;
+use crate::domain::detector::Baseline;
+use crate::domain::insight::InsightChange;
+use crate::domain::inventory::StackInventory;
+use crate::domain::metric::MetricKey;
+use crate::domain::time::{DAY, HOUR, TimeRange, Timestamp};
+use crate::domain::window::MetricWindow;
+use crate::messages::Notification;
+use crate::ports::{DeliveryLog, MetricStore, StateStore, StoreError, Version};
+
+/// Most items in one `BatchWriteItem` call (DynamoDB refuses more).
+pub const MAX_BATCH_WRITE: usize = 25;
+/// Most keys in one `BatchGetItem` call.
+pub const MAX_BATCH_GET: usize = 100;
+/// Most actions in one `TransactWriteItems` call.
+pub const MAX_TRANSACTION: usize = 100;
+/// Bytes of one stored part at most, well under the 400 KB item limit.
+pub const MAX_PART_BYTES: usize = 300_000;
+/// Length of the time bucket a window slice covers at most.
+pub const SLICE_SECS: i64 = 4 * HOUR;
+/// How long a baseline item lives unless it is rewritten.
+const BASELINE_TTL: i64 = 7 * DAY;
+/// Baselines older than this are rewritten at the next save, to renew
+/// their TTL.
+const BASELINE_RENEW: i64 = 3 * DAY;
+/// How long change items and delivery claims are kept.
+const CHANGE_TTL: i64 = 30 * DAY;
+/// Attempts at writing a batch's unprocessed items.
+const BATCH_ATTEMPTS: u32 = 6;
+/// How many metrics' windows are read at once.
+const READ_CONCURRENCY: usize = 8;
+
+/// Attribute names.
+const PK: &str = "pk";
+const SK: &str = "sk";
+const EXPIRES: &str = "expires";
+const DATA: &str = "data";
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn b(v: Vec<u8>) -> AttributeValue {
+    AttributeValue::B(Blob::new(v))
+}
+
+/// A short, stable hash: 16 hex digits of SHA-256.
+fn short_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn metric_hash(key: &MetricKey) -> String {
+    short_hash(key.id().as_bytes())
+}
+
+/// Time keys sort as strings: seconds, zero-padded.
+fn time_key(t: Timestamp) -> String {
+    format!("{:012}", t.secs().max(0))
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Which parts a stack's stored inventory is made of.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct InventoryMeta {
+    catalog: String,
+    chunks: usize,
+    events: String,
+}
+
+/// A baseline's place in the state head's index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct IndexEntry {
+    /// The generation (sort key) of its item.
+    g: String,
+    /// When the item was written (epoch seconds).
+    w: i64,
+    /// Hash of its bytes, to tell whether it changed.
+    h: String,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    inventories: HashMap<String, StackInventory>,
+    state: HashMap<String, (Version, BTreeMap<String, IndexEntry>)>,
+}
+
+/// The table, and what this process last read of it.
+#[derive(Debug)]
+pub struct DynamoStore {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    retention_secs: i64,
+    cache: Mutex<Cache>,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+fn lock(m: &Mutex<Cache>) -> std::sync::MutexGuard<'_, Cache> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn corrupt(what: impl Into<String>, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what: what.into(),
+        detail: detail.to_string(),
+    }
+}
+
+fn blob(item: &HashMap<String, AttributeValue>, name: &str) -> Option<Vec<u8>> {
+    match item.get(name) {
+        Some(AttributeValue::B(b)) => Some(b.as_ref().to_vec()),
+        _ => None,
+    }
+}
+
+fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+impl DynamoStore {
+    /// The table `table`, keeping `retention_secs` of windows.
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        table: impl Into<String>,
+        retention_secs: i64,
+    ) -> Self {
+        Self::from_client(aws_sdk_dynamodb::Client::new(config), table, retention_secs)
+    }
+
+    /// The same over an existing client.
+    pub fn from_client(
+        client: aws_sdk_dynamodb::Client,
+        table: impl Into<String>,
+        retention_secs: i64,
+    ) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention_secs,
+            cache: Mutex::new(Cache::default()),
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn put(&self, item: HashMap<String, AttributeValue>) -> WriteRequest {
+        // The builder only fails without an item, and the item is set.
+        let request = PutRequest::builder().set_item(Some(item)).build();
+        WriteRequest::builder()
+            .set_put_request(request.ok())
+            .build()
+    }
+
+    fn delete(&self, pk: String, sk: String) -> WriteRequest {
+        let key = HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))]);
+        let request = DeleteRequest::builder().set_key(Some(key)).build();
+        WriteRequest::builder()
+            .set_delete_request(request.ok())
+            .build()
+    }
+
+    /// Writes `requests` with `BatchWriteItem`, [`MAX_BATCH_WRITE`] at a
+    /// time, retrying unprocessed items with a growing pause.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when a call fails or items stay
+    /// unprocessed after every attempt.
+    pub async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(MAX_BATCH_WRITE) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_ATTEMPTS {
+                    return Err(StoreError::Unavailable {
+                        operation: "BatchWriteItem".into(),
+                        source: format!(
+                            "{} items still unprocessed after {BATCH_ATTEMPTS} attempts",
+                            pending.len()
+                        )
+                        .into(),
+                    });
+                }
+                if attempt > 1 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .send()
+                    .await
+                    .map_err(|e| store_unavailable("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items()
+                    .and_then(|m| m.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        pk: &str,
+        sk: &str,
+        operation: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_unavailable(operation, e))?;
+        Ok(out.item().cloned())
+    }
+
+    /// Every item of a partition whose sort key is between `from` and `to`
+    /// (inclusive), in sort key order.
+    async fn query(
+        &self,
+        pk: &str,
+        range: Option<(&str, &str)>,
+        keys_only: bool,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start);
+            q = match range {
+                Some((from, to)) => q
+                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":from", s(from))
+                    .expression_attribute_values(":to", s(to)),
+                None => q.key_condition_expression("#pk = :pk"),
+            };
+            if keys_only {
+                q = q
+                    .projection_expression("#pk, #k2")
+                    .expression_attribute_names("#k2", SK);
+            }
+            let page = q.send().await.map_err(|e| store_unavailable("Query", e))?;
+            out.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// A unique generation for items written by one save.
+    fn generation(&self, version: u64) -> String {
+        let count = self
+            .counter
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let nonce = short_hash(format!("{nanos}/{count}/{}", std::process::id()).as_bytes());
+        format!("{version:012}-{nonce}")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Inventories and windows.
+
+fn inventory_pk(stack: &str) -> String {
+    format!("I#{stack}")
+}
+
+fn window_pk(stack: &str, key: &MetricKey) -> String {
+    format!("W#{stack}#{}", metric_hash(key))
+}
+
+/// Cuts a window into slices of at most [`SLICE_SECS`], aligned on the
+/// bucket grid, with their sort keys.
+fn slices(w: &MetricWindow, period: i64) -> Vec<(String, TimeRange, MetricWindow)> {
+    let cov_start = w.coverage().first().map(|r| r.start);
+    let cov_end = w.coverage().last().map(|r| r.end);
+    let pts_start = w.points().first().map(|p| p.0);
+    let pts_end = w.points().last().map(|p| p.0.add(period.max(1)));
+    let (Some(start), Some(end)) = (
+        cov_start.into_iter().chain(pts_start).min(),
+        cov_end.into_iter().chain(pts_end).max(),
+    ) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = from.floor(SLICE_SECS).add(SLICE_SECS).min(end);
+        let range = TimeRange::new(from, to);
+        let part = w.slice(range);
+        if !part.is_empty() {
+            out.push((format!("{}#{}", time_key(from), time_key(to)), range, part));
+        }
+        from = to;
+    }
+    out
+}
+
+impl DynamoStore {
+    async fn read_inventory(&self, stack: &str) -> Result<Option<StackInventory>, StoreError> {
+        let pk = inventory_pk(stack);
+        // The tick names the parts; a concurrent put may replace them between
+        // the two reads, so a missing part means: read the tick again.
+        for _ in 0..3 {
+            let Some(tick) = self.get(&pk, "TICK", "GetItem").await? else {
+                return Ok(None);
+            };
+            let meta = InventoryMeta {
+                catalog: text(&tick, "catalog").unwrap_or_default().to_string(),
+                chunks: number(&tick, "chunks").unwrap_or(0).try_into().unwrap_or(0),
+                events: text(&tick, "events").unwrap_or_default().to_string(),
+            };
+            let progress = blob(&tick, "progress").unwrap_or_default();
+            let updated = number(&tick, "updated").map(Timestamp::from_secs);
+            let prefix = format!("CAT#{}#", meta.catalog);
+            let chunks = self
+                .query(
+                    &pk,
+                    Some((&format!("{prefix}000"), &format!("{prefix}999"))),
+                    false,
+                )
+                .await?;
+            let events = self
+                .get(&pk, &format!("EV#{}", meta.events), "GetItem")
+                .await?;
+            let (Some(events), true) = (events, chunks.len() == meta.chunks) else {
+                debug!(
+                    stack,
+                    "inventory changed while it was read; reading it again"
+                );
+                continue;
+            };
+            let mut catalog = Vec::new();
+            for c in &chunks {
+                catalog.extend(blob(c, DATA).unwrap_or_default());
+            }
+            let parts = InventoryParts {
+                catalog,
+                events: blob(&events, DATA).unwrap_or_default(),
+                progress,
+                updated,
+            };
+            let inventory = codec::decode_inventory(stack, &parts)
+                .map_err(|e| corrupt(format!("inventory of stack {stack}"), error_text(&e)))?;
+            return Ok(Some(inventory));
+        }
+        Err(corrupt(
+            format!("inventory of stack {stack}"),
+            "its parts kept changing or are missing",
+        ))
+    }
+
+    /// The parts the stored tick names, read afresh: another invocation
+    /// may have replaced them since this one last looked.
+    async fn stored_meta(&self, stack: &str) -> Result<Option<InventoryMeta>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(inventory_pk(stack)))
+            .key(SK, s("TICK"))
+            .projection_expression("#c, #n, #e")
+            .expression_attribute_names("#c", "catalog")
+            .expression_attribute_names("#n", "chunks")
+            .expression_attribute_names("#e", "events")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_unavailable("GetItem", e))?;
+        Ok(out.item().map(|tick| InventoryMeta {
+            catalog: text(tick, "catalog").unwrap_or_default().to_string(),
+            chunks: number(tick, "chunks").unwrap_or(0).try_into().unwrap_or(0),
+            events: text(tick, "events").unwrap_or_default().to_string(),
+        }))
+    }
+
+    async fn metrics_of(&self, stack: &str) -> Result<Vec<MetricKey>, StoreError> {
+        let cached = lock(&self.cache).inventories.get(stack).cloned();
+        let inventory = match cached {
+            Some(i) => Some(i),
+            None => self.inventory(stack).await?,
+        };
+        Ok(inventory
+            .map(|i| i.metrics.into_iter().map(|m| m.watched.key).collect())
+            .unwrap_or_default())
+    }
+}
+
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        cur = s.source();
+    }
+    text
+}
+
+impl MetricStore for DynamoStore {
+    async fn inventory(&self, stack: &str) -> Result<Option<StackInventory>, StoreError> {
+        let found = self.read_inventory(stack).await?;
+        let mut cache = lock(&self.cache);
+        match found {
+            Some(inventory) => {
+                cache
+                    .inventories
+                    .insert(stack.to_string(), inventory.clone());
+                Ok(Some(inventory))
+            }
+            None => {
+                cache.inventories.remove(stack);
+                Ok(None)
+            }
+        }
+    }
+
+    async fn put_inventory(&self, inventory: &StackInventory) -> Result<(), StoreError> {
+        let stack = inventory.stack.as_str();
+        let pk = inventory_pk(stack);
+        let mut parts = codec::encode_inventory(inventory);
+        let (events, dropped) = codec::encode_events_within(&inventory.events, MAX_PART_BYTES);
+        if dropped > 0 {
+            warn!(
+                stack,
+                dropped, "oldest stack events left out to fit one item"
+            );
+        }
+        parts.events = events;
+        let chunks: Vec<&[u8]> = parts.catalog.chunks(MAX_PART_BYTES).collect();
+        if chunks.len() > 999 {
+            return Err(StoreError::Unavailable {
+                operation: "PutItem".into(),
+                source: format!("the inventory of stack {stack} is too large to store").into(),
+            });
+        }
+        let meta = InventoryMeta {
+            catalog: short_hash(&parts.catalog),
+            chunks: chunks.len(),
+            events: short_hash(&parts.events),
+        };
+        let before = self.stored_meta(stack).await?;
+        let mut writes = Vec::new();
+        if before.as_ref().map(|m| &m.catalog) != Some(&meta.catalog) {
+            for (i, chunk) in chunks.iter().enumerate() {
+                writes.push(self.put(HashMap::from([
+                    (PK.to_string(), s(&pk)),
+                    (SK.to_string(), s(format!("CAT#{}#{i:03}", meta.catalog))),
+                    (DATA.to_string(), b(chunk.to_vec())),
+                ])));
+            }
+            writes.push(self.put(HashMap::from([
+                (PK.to_string(), s("STACKS")),
+                (SK.to_string(), s(stack)),
+            ])));
+        }
+        if before.as_ref().map(|m| &m.events) != Some(&meta.events) {
+            writes.push(self.put(HashMap::from([
+                (PK.to_string(), s(&pk)),
+                (SK.to_string(), s(format!("EV#{}", meta.events))),
+                (DATA.to_string(), b(parts.events.clone())),
+            ])));
+        }
+        self.batch_write(writes).await?;
+        // The parts are in place: now the tick that names them.
+        let mut tick = HashMap::from([
+            (PK.to_string(), s(&pk)),
+            (SK.to_string(), s("TICK")),
+            ("catalog".to_string(), s(&meta.catalog)),
+            ("chunks".to_string(), n(meta.chunks as i64)),
+            ("events".to_string(), s(&meta.events)),
+            ("progress".to_string(), b(parts.progress)),
+        ]);
+        if let Some(u) = parts.updated {
+            tick.insert("updated".to_string(), n(u.secs()));
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(tick))
+            .send()
+            .await
+            .map_err(|e| store_unavailable("PutItem", e))?;
+        // Parts no longer named are removed (readers in between retry).
+        if let Some(old) = &before {
+            let mut stale = Vec::new();
+            if old.catalog != meta.catalog {
+                stale.extend(
+                    (0..old.chunks)
+                        .map(|i| self.delete(pk.clone(), format!("CAT#{}#{i:03}", old.catalog))),
+                );
+            }
+            if old.events != meta.events {
+                stale.push(self.delete(pk.clone(), format!("EV#{}", old.events)));
+            }
+            if let Err(e) = self.batch_write(stale).await {
+                warn!(stack, error = %error_text(&e), "stale inventory parts not removed");
+            }
+        }
+        lock(&self.cache)
+            .inventories
+            .insert(stack.to_string(), inventory.clone());
+        Ok(())
+    }
+
+    async fn put_windows(
+        &self,
+        stack: &str,
+        windows: &[(MetricKey, MetricWindow)],
+    ) -> Result<(), StoreError> {
+        let mut writes = Vec::new();
+        for (key, w) in windows {
+            let pk = window_pk(stack, key);
+            for (sk, range, part) in slices(w, i64::from(key.period())) {
+                writes.push(self.put(HashMap::from([
+                    (PK.to_string(), s(&pk)),
+                    (SK.to_string(), s(sk)),
+                    (DATA.to_string(), b(codec::encode_window(&part))),
+                    (
+                        EXPIRES.to_string(),
+                        n(range.end.add(self.retention_secs).secs()),
+                    ),
+                ])));
+            }
+        }
+        self.batch_write(writes).await
+    }
+
+    async fn windows(
+        &self,
+        stack: &str,
+        range: TimeRange,
+    ) -> Result<BTreeMap<MetricKey, MetricWindow>, StoreError> {
+        let keys = self.metrics_of(stack).await?;
+        let from = time_key(range.start.add(-SLICE_SECS));
+        let to = time_key(range.end);
+        let found: Vec<Option<(MetricKey, MetricWindow)>> = stream::iter(keys)
+            .map(|key| {
+                let (from, to) = (from.clone(), to.clone());
+                async move {
+                    let items = self
+                        .query(&window_pk(stack, &key), Some((&from, &to)), false)
+                        .await?;
+                    let period = i64::from(key.period());
+                    let mut w = MetricWindow::new();
+                    for item in &items {
+                        let bytes = blob(item, DATA).unwrap_or_default();
+                        let part = codec::decode_window(&bytes, period).map_err(|e| {
+                            corrupt(format!("window of {key} in stack {stack}"), error_text(&e))
+                        })?;
+                        w.merge(&part);
+                    }
+                    let w = w.slice(range);
+                    Ok::<_, StoreError>((!w.is_empty()).then_some((key, w)))
+                }
+            })
+            .buffered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn stacks(&self) -> Result<Vec<String>, StoreError> {
+        let items = self.query("STACKS", None, true).await?;
+        let mut names: Vec<String> = items
+            .iter()
+            .filter_map(|i| text(i, SK))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    async fn forget(&self, stack: &str) -> Result<(), StoreError> {
+        let keys = self.metrics_of(stack).await?;
+        let mut deletes = Vec::new();
+        for key in &keys {
+            let pk = window_pk(stack, key);
+            for item in self.query(&pk, None, true).await? {
+                if let Some(sk) = text(&item, SK) {
+                    deletes.push(self.delete(pk.clone(), sk.to_string()));
+                }
+            }
+        }
+        let pk = inventory_pk(stack);
+        for item in self.query(&pk, None, true).await? {
+            if let Some(sk) = text(&item, SK) {
+                deletes.push(self.delete(pk.clone(), sk.to_string()));
+            }
+        }
+        deletes.push(self.delete("STACKS".into(), stack.to_string()));
+        self.batch_write(deletes).await?;
+        lock(&self.cache).inventories.remove(stack);
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Analyzer state and changes.
+
+fn state_pk(stack: &str) -> String {
+    format!("S#{stack}")
+}
+
+fn baseline_pk(stack: &str, hash: &str) -> String {
+    format!("B#{stack}#{hash}")
+}
+
+/// Whether a failed transaction lost the race on the head's condition.
+fn lost_race(e: &TransactWriteItemsError) -> bool {
+    match e {
+        TransactWriteItemsError::TransactionCanceledException(t) => t
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
+impl StateStore for DynamoStore {
+    async fn load(&self, stack: &str) -> Result<(StackState, Version), StoreError> {
+        let what = || format!("state of stack {stack}");
+        let Some(head) = self.get(&state_pk(stack), "HEAD", "GetItem").await? else {
+            lock(&self.cache)
+                .state
+                .insert(stack.to_string(), (Version(0), BTreeMap::new()));
+            return Ok((StackState::default(), Version(0)));
+        };
+        let version = Version(
+            number(&head, "version")
+                .and_then(|v| u64::try_from(v).ok())
+                .ok_or_else(|| corrupt(what(), "no version"))?,
+        );
+        let insights = codec::decode_insights(&blob(&head, "insights").unwrap_or_default())
+            .map_err(|e| corrupt(what(), error_text(&e)))?;
+        let peaks = codec::decode_peaks(&blob(&head, "peaks").unwrap_or_default())
+            .map_err(|e| corrupt(what(), error_text(&e)))?;
+        let index: BTreeMap<String, IndexEntry> =
+            serde_json::from_slice(&blob(&head, "index").unwrap_or_default())
+                .map_err(|e| corrupt(what(), format!("baseline index: {e}")))?;
+        let mut baselines = BTreeMap::new();
+        let keys: Vec<(String, String)> = index
+            .iter()
+            .map(|(hash, e)| (baseline_pk(stack, hash), e.g.clone()))
+            .collect();
+        for chunk in keys.chunks(MAX_BATCH_GET) {
+            let mut pending: Vec<HashMap<String, AttributeValue>> = chunk
+                .iter()
+                .map(|(pk, sk)| HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))]))
+                .collect();
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                attempt += 1;
+                if attempt > BATCH_ATTEMPTS {
+                    return Err(StoreError::Unavailable {
+                        operation: "BatchGetItem".into(),
+                        source: format!("{} baselines still unprocessed", pending.len()).into(),
+                    });
+                }
+                if attempt > 1 {
+                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(6))).await;
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| store_unavailable("BatchGetItem", e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| store_unavailable("BatchGetItem", e))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    let key = codec::decode_key(&blob(item, "key").unwrap_or_default())
+                        .map_err(|e| corrupt(what(), error_text(&e)))?;
+                    let baseline = Baseline::decode(&blob(item, DATA).unwrap_or_default())
+                        .map_err(|e| corrupt(what(), format!("baseline of {key}: {e}")))?;
+                    baselines.insert(key, baseline);
+                }
+                pending = out
+                    .unprocessed_keys()
+                    .and_then(|m| m.get(&self.table))
+                    .map(|k| k.keys().to_vec())
+                    .unwrap_or_default();
+            }
+        }
+        if baselines.len() != index.len() {
+            return Err(corrupt(
+                what(),
+                format!(
+                    "{} baselines indexed, {} found",
+                    index.len(),
+                    baselines.len()
+                ),
+            ));
+        }
+        lock(&self.cache)
+            .state
+            .insert(stack.to_string(), (version, index));
+        Ok((
+            StackState {
+                baselines,
+                insights,
+                peaks,
+            },
+            version,
+        ))
+    }
+
+    async fn save(
+        &self,
+        stack: &str,
+        state: &StackState,
+        version: Version,
+        changes: &[InsightChange],
+    ) -> Result<(), StoreError> {
+        let conflict = || StoreError::Conflict {
+            what: format!("state of stack {stack}"),
+        };
+        let now = now_secs();
+        let loaded = match lock(&self.cache).state.get(stack) {
+            Some((v, index)) if *v == version => index.clone(),
+            _ => BTreeMap::new(),
+        };
+        let next = Version(version.0 + 1);
+        let generation = self.generation(next.0);
+        let mut index = BTreeMap::new();
+        let mut writes = Vec::new();
+        for (key, baseline) in &state.baselines {
+            let hash = metric_hash(key);
+            let bytes = baseline.encode();
+            let digest = short_hash(&bytes);
+            match loaded.get(&hash) {
+                Some(e) if e.h == digest && now - e.w < BASELINE_RENEW => {
+                    index.insert(hash, e.clone());
+                }
+                _ => {
+                    writes.push(self.put(HashMap::from([
+                        (PK.to_string(), s(baseline_pk(stack, &hash))),
+                        (SK.to_string(), s(&generation)),
+                        ("key".to_string(), b(codec::encode_key(key))),
+                        (DATA.to_string(), b(bytes)),
+                        (EXPIRES.to_string(), n(now + BASELINE_TTL)),
+                    ])));
+                    index.insert(
+                        hash,
+                        IndexEntry {
+                            g: generation.clone(),
+                            w: now,
+                            h: digest,
+                        },
+                    );
+                }
+            }
+        }
+        let index_bytes = serde_json::to_vec(&index).map_err(|e| StoreError::Unavailable {
+            operation: "TransactWriteItems".into(),
+            source: Box::new(e),
+        })?;
+        let insights = codec::encode_insights(&state.insights);
+        let peaks = codec::encode_peaks(&state.peaks);
+        // The head is one item: say so plainly rather than let DynamoDB
+        // refuse it (about 90 bytes a metric: some 3,000 metrics a stack).
+        if insights.len() + index_bytes.len() + peaks.len() > MAX_PART_BYTES {
+            return Err(StoreError::Unavailable {
+                operation: "PutItem".into(),
+                source: format!(
+                    "the analyzer state of stack {stack} takes {} bytes for {} baselines, more than one item holds",
+                    insights.len() + index_bytes.len() + peaks.len(),
+                    state.baselines.len()
+                )
+                .into(),
+            });
+        }
+        if !writes.is_empty() {
+            // Fail early, before writing baselines nobody will use.
+            let head = self.get(&state_pk(stack), "HEAD", "GetItem").await?;
+            let stored = head
+                .as_ref()
+                .and_then(|h| number(h, "version"))
+                .unwrap_or(0);
+            if u64::try_from(stored).ok() != Some(version.0) {
+                return Err(conflict());
+            }
+            self.batch_write(writes).await?;
+        }
+        let head = HashMap::from([
+            (PK.to_string(), s(state_pk(stack))),
+            (SK.to_string(), s("HEAD")),
+            (
+                "version".to_string(),
+                n(i64::try_from(next.0).unwrap_or(i64::MAX)),
+            ),
+            (
+                "open".to_string(),
+                AttributeValue::Bool(state.insights.open().is_some()),
+            ),
+            ("insights".to_string(), b(insights)),
+            ("peaks".to_string(), b(peaks)),
+            ("index".to_string(), b(index_bytes)),
+        ]);
+        let mut put_head = Put::builder().table_name(&self.table).set_item(Some(head));
+        put_head = if version.0 == 0 {
+            put_head
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+        } else {
+            put_head
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":v", n(i64::try_from(version.0).unwrap_or(i64::MAX)))
+        };
+        let put_head = put_head
+            .build()
+            .map_err(|e| store_unavailable("TransactWriteItems", e))?;
+        if changes.is_empty() {
+            // Nothing to record with it: a conditional put costs half a
+            // transaction.
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(put_head.item().clone()))
+                .set_condition_expression(put_head.condition_expression().map(str::to_string))
+                .set_expression_attribute_names(put_head.expression_attribute_names().cloned())
+                .set_expression_attribute_values(put_head.expression_attribute_values().cloned());
+            return match put.send().await {
+                Ok(_) => {
+                    lock(&self.cache)
+                        .state
+                        .insert(stack.to_string(), (next, index));
+                    Ok(())
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                {
+                    Err(conflict())
+                }
+                Err(e) => Err(store_unavailable("PutItem", e)),
+            };
+        }
+        let mut items = vec![TransactWriteItem::builder().put(put_head).build()];
+        let mut spill = Vec::new();
+        for change in changes {
+            let item = change_item(change, now)?;
+            if items.len() < MAX_TRANSACTION {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| store_unavailable("TransactWriteItems", e))?;
+                items.push(TransactWriteItem::builder().put(put).build());
+            } else {
+                spill.push(self.put(item));
+            }
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(lost_race) => return Err(conflict()),
+            Err(e) => return Err(store_unavailable("TransactWriteItems", e)),
+        }
+        // More changes than one transaction holds: the rest follow at once
+        // (change ids are deterministic, so a retry writes the same items).
+        self.batch_write(spill).await?;
+        lock(&self.cache)
+            .state
+            .insert(stack.to_string(), (next, index));
+        Ok(())
+    }
+
+    async fn has_open_insight(&self, stack: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(state_pk(stack)))
+            .key(SK, s("HEAD"))
+            .projection_expression("#o")
+            .expression_attribute_names("#o", "open")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_unavailable("GetItem", e))?;
+        Ok(matches!(
+            out.item().and_then(|i| i.get("open")),
+            Some(AttributeValue::Bool(true))
+        ))
+    }
+}
+
+/// The item that records one insight change for the notifier.
+fn change_item(
+    change: &InsightChange,
+    now: i64,
+) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    let notification = Notification::from(change);
+    let body = serde_json::to_string(&notification).map_err(|e| StoreError::Unavailable {
+        operation: "TransactWriteItems".into(),
+        source: Box::new(e),
+    })?;
+    Ok(HashMap::from([
+        (PK.to_string(), s(format!("C#{}", change.id))),
+        (SK.to_string(), s("CHANGE")),
+        ("kind".to_string(), s("change")),
+        ("stack".to_string(), s(&notification.insight.stack)),
+        ("messageType".to_string(), s(&notification.message_type)),
+        ("body".to_string(), s(body)),
+        (EXPIRES.to_string(), n(now + CHANGE_TTL)),
+    ]))
+}
+
+// ---------------------------------------------------------------------------
+// Delivery log.
+
+impl DeliveryLog for DynamoStore {
+    async fn claim(&self, change_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(format!("D#{change_id}")))
+            .item(SK, s("DELIVERY"))
+            .item(EXPIRES, n(now_secs() + CHANGE_TTL))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(store_unavailable("PutItem", e)),
+        }
+    }
+
+    async fn release(&self, change_id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("D#{change_id}")))
+            .key(SK, s("DELIVERY"))
+            .send()
+            .await
+            .map_err(|e| store_unavailable("DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_secs(1_800_000_000 / SLICE_SECS * SLICE_SECS + s)
+    }
+
+    #[test]
+    fn windows_are_cut_into_bucket_aligned_slices_that_merge_back() {
+        let points: Vec<(Timestamp, f64)> = (0..600).map(|m| (t(m * 60), m as f64)).collect();
+        let w = MetricWindow::from_fetch(TimeRange::new(t(-120), t(36_000)), points, 60);
+        let parts = slices(&w, 60);
+        assert_eq!(parts.len(), 4, "[-2m, 0) and three 4-hour buckets");
+        let mut back = MetricWindow::new();
+        for (sk, range, part) in &parts {
+            assert!(range.len_secs() <= SLICE_SECS);
+            assert!(sk.starts_with(&time_key(range.start)));
+            back.merge(part);
+        }
+        assert_eq!(back, w);
+        assert!(slices(&MetricWindow::new(), 60).is_empty());
+    }
+}
