@@ -95,30 +95,45 @@ pub enum SignalClass {
 }
 
 /// How often a metric is fetched. GetMetricData is billed per metric
-/// requested, not per point, so a metric fetched every third tick costs a
-/// third and still delivers every point, only later.
+/// requested, not per point, so a metric fetched every twelfth tick costs a
+/// twelfth and still delivers every point, only later. While a stack has an
+/// open insight, every metric of it is fetched at every tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cadence {
-    /// Every tick: the metrics that reveal an incident first.
+    /// Every tick: the first failure signal of each resource (its errors,
+    /// requests, queue age).
     Fast,
-    /// Every [`Cadence::NORMAL_TICKS`] ticks, and every tick while the stack
-    /// has an open insight.
+    /// Every [`Cadence::FREQUENT_TICKS`] ticks: average latencies, which
+    /// need a few minutes of evidence anyway.
+    Frequent,
+    /// Every [`Cadence::NORMAL_TICKS`] ticks: what explains more than it
+    /// reveals (invocations behind an API, throttles, capacity).
     Normal,
-    /// Every [`Cadence::SLOW_TICKS`] ticks, and every tick while the stack has
-    /// an open insight.
+    /// Every [`Cadence::SLOW_TICKS`] ticks: context (percentiles, client
+    /// errors).
     Slow,
 }
 
 impl Cadence {
+    /// Every cadence.
+    pub const ALL: [Cadence; 4] = [
+        Cadence::Fast,
+        Cadence::Frequent,
+        Cadence::Normal,
+        Cadence::Slow,
+    ];
+    /// Ticks between two fetches of a [`Cadence::Frequent`] metric.
+    pub const FREQUENT_TICKS: i64 = 2;
     /// Ticks between two fetches of a [`Cadence::Normal`] metric.
-    pub const NORMAL_TICKS: i64 = 6;
+    pub const NORMAL_TICKS: i64 = 12;
     /// Ticks between two fetches of a [`Cadence::Slow`] metric.
-    pub const SLOW_TICKS: i64 = 36;
+    pub const SLOW_TICKS: i64 = 72;
 
     /// Ticks between two fetches when nothing is going on.
     pub fn ticks(self) -> i64 {
         match self {
             Cadence::Fast => 1,
+            Cadence::Frequent => Self::FREQUENT_TICKS,
             Cadence::Normal => Self::NORMAL_TICKS,
             Cadence::Slow => Self::SLOW_TICKS,
         }
@@ -192,7 +207,7 @@ const ELB: &str = "AWS/ApplicationELB";
 static LAMBDA_SPECS: [MetricSpec; 6] = [
     spec!(LAMBDA, "Errors", "Sum", Count, Increase, Errors, 3.0, 1.0, Fast, "errors"),
     spec!(LAMBDA, "Invocations", "Sum", Count, Both, Traffic, 20.0, 0.5, Normal, "invocations"),
-    spec!(LAMBDA, "Duration", "Average", Latency, Increase, Latency, 20.0, 0.3, Fast, "duration"),
+    spec!(LAMBDA, "Duration", "Average", Latency, Increase, Latency, 20.0, 0.3, Frequent, "duration"),
     spec!(LAMBDA, "Duration", "p99", Latency, Increase, Latency, 50.0, 0.5, Slow, "p99 duration"),
     spec!(LAMBDA, "Throttles", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "throttles"),
     spec!(LAMBDA, "ConcurrentExecutions", "Maximum", Gauge, Increase, Concurrency, 5.0, 0.5, Normal, "concurrency"),
@@ -213,7 +228,7 @@ static REST_API_SPECS: [MetricSpec; 6] = [
     spec!(APIGW, "Count", "Sum", Count, Both, Traffic, 20.0, 0.5, Fast, "requests"),
     spec!(APIGW, "5XXError", "Sum", Count, Increase, Errors, 3.0, 1.0, Fast, "5XX errors"),
     spec!(APIGW, "4XXError", "Sum", Count, Increase, ClientErrors, 10.0, 2.0, Slow, "4XX errors"),
-    spec!(APIGW, "Latency", "Average", Latency, Increase, Latency, 20.0, 0.3, Normal, "latency"),
+    spec!(APIGW, "Latency", "Average", Latency, Increase, Latency, 20.0, 0.3, Frequent, "latency"),
     spec!(APIGW, "Latency", "p99", Latency, Increase, Latency, 50.0, 0.5, Slow, "p99 latency"),
     spec!(APIGW, "IntegrationLatency", "Average", Latency, Increase, Latency, 20.0, 0.3, Slow, "integration latency"),
 ];
@@ -223,7 +238,7 @@ static HTTP_API_SPECS: [MetricSpec; 4] = [
     spec!(APIGW, "Count", "Sum", Count, Both, Traffic, 20.0, 0.5, Fast, "requests"),
     spec!(APIGW, "5xx", "Sum", Count, Increase, Errors, 3.0, 1.0, Fast, "5xx errors"),
     spec!(APIGW, "4xx", "Sum", Count, Increase, ClientErrors, 10.0, 2.0, Slow, "4xx errors"),
-    spec!(APIGW, "Latency", "Average", Latency, Increase, Latency, 20.0, 0.3, Normal, "latency"),
+    spec!(APIGW, "Latency", "Average", Latency, Increase, Latency, 20.0, 0.3, Frequent, "latency"),
 ];
 
 #[rustfmt::skip]
