@@ -201,7 +201,7 @@ fn is_dependency(kind: Option<ResourceKind>) -> bool {
 /// Explains an insight, or `None` when it has no anomaly.
 pub fn explain(insight: &Insight, ctx: &StackContext<'_>) -> Option<Explanation> {
     let anomalies = &insight.anomalies;
-    let earliest = anomalies.iter().map(|a| a.start).min()?;
+    let earliest = super::insight::start_of(anomalies)?;
     let abnormal: BTreeSet<&str> = anomalies
         .iter()
         .map(|a| a.resource.physical_id.as_str())
@@ -436,10 +436,11 @@ fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -
         .map(|a| i64::from(a.metric.period()))
         .max()
         .unwrap_or(60);
-    // Candidates went wrong within two periods of the first anomaly.
+    // Candidates went wrong within two periods of the insight's start; a
+    // LOW anomaly that had lingered long before it is context, not a cause.
     let early: Vec<&Anomaly> = anomalies
         .iter()
-        .filter(|a| a.start <= earliest.add(2 * period))
+        .filter(|a| a.start <= earliest.add(2 * period) && a.start >= earliest.add(-2 * period))
         .collect();
     let depth = |r: &Resource| {
         anomalies

@@ -564,9 +564,9 @@ impl StackInsights {
             Some(insight) => {
                 anomaly.role = AnomalyRole::Contextual;
                 let id = anomaly.id.clone();
-                insight.start = insight.start.min(anomaly.start);
                 insight.severity = insight.severity.max(anomaly.severity);
                 insight.anomalies.push(anomaly);
+                insight.start = start_of(&insight.anomalies).unwrap_or(insight.start);
                 kinds.push(ChangeKind::NewAssociation { anomaly_id: id });
             }
             None if anomaly.severity >= Severity::Medium && persisted_enough(metric, ep, ctx) => {
@@ -682,7 +682,7 @@ fn open_insight(
     ctx: &StackContext<'_>,
     now: Timestamp,
 ) -> Insight {
-    let start = anomalies.iter().map(|a| a.start).min().unwrap_or(now);
+    let start = start_of(&anomalies).unwrap_or(now);
     let first = &anomalies[0];
     let id = ids::derive(&[
         stack,
@@ -718,6 +718,19 @@ fn open_insight(
         recommendations: Vec::new(),
         cause: None,
     }
+}
+
+/// When an insight's anomalies started to matter: the earliest start of
+/// those that are MEDIUM or HIGH, or of all when none is. LOW anomalies are
+/// context: one that lingered for an hour before something serious happened
+/// does not move the start back (nor, through it, the changes "before").
+pub fn start_of(anomalies: &[Anomaly]) -> Option<Timestamp> {
+    anomalies
+        .iter()
+        .filter(|a| a.severity >= Severity::Medium)
+        .map(|a| a.start)
+        .min()
+        .or_else(|| anomalies.iter().map(|a| a.start).min())
 }
 
 /// How much an anomaly matters, with the error rate when known: a failure
