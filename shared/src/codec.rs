@@ -823,36 +823,184 @@ fn read_i64(bytes: &[u8], at: usize) -> i64 {
 // ---------------------------------------------------------------------------
 // Windows.
 
-const WINDOW_VERSION: u8 = 1;
+/// Version 1 spent 16 bytes on every point; version 2 (written now) spends
+/// about 3 on a count and 10 on an average. Both decode.
+const WINDOW_VERSION_1: u8 = 1;
+const WINDOW_VERSION: u8 = 2;
 
-/// A window as compact bytes: its coverage and points (16 bytes a point).
-pub fn encode_window(w: &MetricWindow) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9 + 16 * (w.coverage().len() + w.points().len()));
-    out.push(WINDOW_VERSION);
-    out.extend_from_slice(&(w.coverage().len() as u32).to_le_bytes());
-    for r in w.coverage() {
-        out.extend_from_slice(&r.start.secs().to_le_bytes());
-        out.extend_from_slice(&r.end.secs().to_le_bytes());
+/// How a point's value is stored in version 2.
+const VALUE_INT: u8 = 0;
+const VALUE_F32: u8 = 1;
+const VALUE_F64: u8 = 2;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
     }
-    out.extend_from_slice(&(w.points().len() as u32).to_le_bytes());
-    for (t, v) in w.points() {
-        out.extend_from_slice(&t.secs().to_le_bytes());
-        out.extend_from_slice(&v.to_le_bytes());
+    out.push(v as u8);
+}
+
+fn put_signed(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)).cast_unsigned());
+}
+
+/// Reads version 2's fields one after another.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn fail(&self) -> CodecError {
+        invalid(
+            "metric window",
+            format!("truncated or invalid at byte {}", self.at),
+        )
+    }
+
+    fn byte(&mut self) -> Result<u8, CodecError> {
+        let b = *self.bytes.get(self.at).ok_or_else(|| self.fail())?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn varint(&mut self) -> Result<u64, CodecError> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(self.fail())
+    }
+
+    fn signed(&mut self) -> Result<i64, CodecError> {
+        let v = self.varint()?;
+        Ok((v >> 1).cast_signed() ^ -((v & 1).cast_signed()))
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
+        let s = self
+            .bytes
+            .get(self.at..self.at + N)
+            .ok_or_else(|| self.fail())?;
+        self.at += N;
+        let mut b = [0u8; N];
+        b.copy_from_slice(s);
+        Ok(b)
+    }
+
+    /// A count of items each at least one byte long: more than the bytes
+    /// left is corruption, refused before anything is allocated.
+    fn count(&mut self) -> Result<usize, CodecError> {
+        let n = self.varint()?;
+        let left = (self.bytes.len() - self.at) as u64;
+        if n > left {
+            return Err(self.fail());
+        }
+        Ok(n as usize)
+    }
+}
+
+/// A window as compact bytes: its coverage and its points, each point as
+/// the time since the previous one and its value (whole numbers as
+/// varints, others as `f32` when that is exact, else `f64`). Decoding gives
+/// back the very same bits.
+pub fn encode_window(w: &MetricWindow) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + 16 * w.coverage().len() + 4 * w.points().len());
+    out.push(WINDOW_VERSION);
+    put_varint(&mut out, w.coverage().len() as u64);
+    let mut prev = 0i64;
+    for r in w.coverage() {
+        put_signed(&mut out, r.start.secs().wrapping_sub(prev));
+        put_signed(&mut out, r.end.secs().wrapping_sub(r.start.secs()));
+        prev = r.end.secs();
+    }
+    put_varint(&mut out, w.points().len() as u64);
+    let mut prev = 0i64;
+    for &(t, v) in w.points() {
+        put_signed(&mut out, t.secs().wrapping_sub(prev));
+        prev = t.secs();
+        let whole = v as u64;
+        if (0.0..9.0e15).contains(&v) && (whole as f64).to_bits() == v.to_bits() {
+            out.push(VALUE_INT);
+            put_varint(&mut out, whole);
+        } else if f64::from(v as f32).to_bits() == v.to_bits() {
+            out.push(VALUE_F32);
+            out.extend_from_slice(&(v as f32).to_le_bytes());
+        } else {
+            out.push(VALUE_F64);
+            out.extend_from_slice(&v.to_le_bytes());
+        }
     }
     out
 }
 
-/// Reads back [`encode_window`]; `period` aligns the points as they were.
+/// Reads back [`encode_window`] (either version); `period` aligns the
+/// points as they were.
 ///
 /// # Errors
 ///
 /// [`CodecError::Invalid`] when the bytes are truncated or of another
 /// version.
 pub fn decode_window(bytes: &[u8], period: i64) -> Result<MetricWindow, CodecError> {
-    const WHAT: &str = "metric window";
-    if bytes.first() != Some(&WINDOW_VERSION) {
-        return Err(invalid(WHAT, "unknown format version"));
+    let (ranges, points) = match bytes.first() {
+        Some(&WINDOW_VERSION_1) => decode_window_v1(bytes)?,
+        Some(&WINDOW_VERSION) => decode_window_v2(bytes)?,
+        _ => return Err(invalid("metric window", "unknown format version")),
+    };
+    // An empty range covers nothing: this only records the points.
+    let empty = TimeRange::new(Timestamp::default(), Timestamp::default());
+    let mut w = MetricWindow::from_fetch(empty, points, period);
+    for r in ranges {
+        w.record(r, [], period);
     }
+    Ok(w)
+}
+
+type WindowParts = (Vec<TimeRange>, Vec<(Timestamp, f64)>);
+
+fn decode_window_v2(bytes: &[u8]) -> Result<WindowParts, CodecError> {
+    let mut c = Cursor { bytes, at: 1 };
+    let n = c.count()?;
+    let mut ranges = Vec::with_capacity(n);
+    let mut prev = 0i64;
+    for _ in 0..n {
+        let start = prev.wrapping_add(c.signed()?);
+        let end = start.wrapping_add(c.signed()?);
+        ranges.push(TimeRange::new(
+            Timestamp::from_secs(start),
+            Timestamp::from_secs(end),
+        ));
+        prev = end;
+    }
+    let n = c.count()?;
+    let mut points = Vec::with_capacity(n);
+    let mut prev = 0i64;
+    for _ in 0..n {
+        prev = prev.wrapping_add(c.signed()?);
+        let v = match c.byte()? {
+            VALUE_INT => c.varint()? as f64,
+            VALUE_F32 => f64::from(f32::from_le_bytes(c.array()?)),
+            VALUE_F64 => f64::from_le_bytes(c.array()?),
+            _ => return Err(c.fail()),
+        };
+        points.push((Timestamp::from_secs(prev), v));
+    }
+    if c.at != bytes.len() {
+        return Err(invalid(
+            "metric window",
+            format!("{} bytes where {} were expected", bytes.len(), c.at),
+        ));
+    }
+    Ok((ranges, points))
+}
+
+fn decode_window_v1(bytes: &[u8]) -> Result<WindowParts, CodecError> {
+    const WHAT: &str = "metric window";
     let count = |at: usize| -> Result<usize, CodecError> {
         let s = bytes
             .get(at..at + 4)
@@ -871,25 +1019,25 @@ pub fn decode_window(bytes: &[u8], period: i64) -> Result<MetricWindow, CodecErr
             format!("{} bytes where {end} were expected", bytes.len()),
         ));
     }
-    let pts = (0..points).map(|i| {
-        let at = points_at + 4 + 16 * i;
-        (
-            Timestamp::from_secs(read_i64(bytes, at)),
-            f64::from_bits(read_i64(bytes, at + 8).cast_unsigned()),
-        )
-    });
-    // An empty range covers nothing: this only records the points.
-    let empty = TimeRange::new(Timestamp::default(), Timestamp::default());
-    let mut w = MetricWindow::from_fetch(empty, pts, period);
-    for i in 0..ranges {
-        let at = 5 + 16 * i;
-        let r = TimeRange::new(
-            Timestamp::from_secs(read_i64(bytes, at)),
-            Timestamp::from_secs(read_i64(bytes, at + 8)),
-        );
-        w.record(r, [], period);
-    }
-    Ok(w)
+    let pts = (0..points)
+        .map(|i| {
+            let at = points_at + 4 + 16 * i;
+            (
+                Timestamp::from_secs(read_i64(bytes, at)),
+                f64::from_bits(read_i64(bytes, at + 8).cast_unsigned()),
+            )
+        })
+        .collect();
+    let ranges = (0..ranges)
+        .map(|i| {
+            let at = 5 + 16 * i;
+            TimeRange::new(
+                Timestamp::from_secs(read_i64(bytes, at)),
+                Timestamp::from_secs(read_i64(bytes, at + 8)),
+            )
+        })
+        .collect();
+    Ok((ranges, pts))
 }
 
 #[cfg(test)]
@@ -1146,6 +1294,79 @@ mod tests {
         for cut in [0, 1, 5, bytes.len() - 1] {
             assert!(decode_window(&bytes[..cut], 60).is_err(), "cut at {cut}");
         }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_window(&longer, 60).is_err());
+        assert!(decode_window(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f], 60).is_err());
+        assert!(
+            decode_window(&[2, 0, 1, 2, 9], 60).is_err(),
+            "unknown value tag"
+        );
+    }
+
+    /// Version 1's layout, as tables written before hold it.
+    fn encode_window_v1(w: &MetricWindow) -> Vec<u8> {
+        let mut out = vec![WINDOW_VERSION_1];
+        out.extend_from_slice(&(w.coverage().len() as u32).to_le_bytes());
+        for r in w.coverage() {
+            out.extend_from_slice(&r.start.secs().to_le_bytes());
+            out.extend_from_slice(&r.end.secs().to_le_bytes());
+        }
+        out.extend_from_slice(&(w.points().len() as u32).to_le_bytes());
+        for (t, v) in w.points() {
+            out.extend_from_slice(&t.secs().to_le_bytes());
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn windows_keep_every_value_bit_for_bit_in_a_fraction_of_the_bytes() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            3.0,
+            250.0,
+            1.5,
+            0.1,
+            47.923,
+            -3.0,
+            1e300,
+            9.1e15,
+            2e-310,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+        ];
+        let pts: Vec<(Timestamp, f64)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (t(60 * i as i64), *v))
+            .collect();
+        let w =
+            MetricWindow::from_fetch(TimeRange::new(t(0), t(60 * values.len() as i64)), pts, 60);
+        let decoded = decode_window(&encode_window(&w), 60).unwrap();
+        let bits = |w: &MetricWindow| {
+            w.points()
+                .iter()
+                .map(|(t, v)| (*t, v.to_bits()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&decoded), bits(&w));
+        assert_eq!(decode_window(&encode_window_v1(&w), 60).unwrap(), w);
+        // An hour of error counts: about three bytes a point, not sixteen.
+        let counts = MetricWindow::from_fetch(
+            TimeRange::new(t(0), t(3600)),
+            (0..60).map(|i| (t(60 * i), f64::from(i as u32 % 7))),
+            60,
+        );
+        assert!(
+            encode_window(&counts).len() <= 3 * 60 + 16,
+            "{}",
+            encode_window(&counts).len()
+        );
+        assert!(encode_window_v1(&counts).len() >= 16 * 60);
     }
 
     #[test]

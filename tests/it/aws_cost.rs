@@ -166,10 +166,13 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
         "\n{:<40} {:>10} {:>14} {:>16}",
         "billed unit", "per tick", "$ per month", "$ per res-month"
     );
-    let mut total = 0.0;
+    let (mut total, mut counted) = (0.0, 0.0);
     for (name, n, unit_price) in lines {
         let month = n * TICKS_A_MONTH * unit_price;
         total += month;
+        if !name.contains("emulator time") {
+            counted += month;
+        }
         let _ = writeln!(
             report,
             "{name:<40} {n:>10.2} {month:>14.4} {:>16.4}",
@@ -190,5 +193,11 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/stackwatch-cost.txt");
     std::fs::write(&path, &report).unwrap();
-    assert!(total > 0.0);
+    // What the call counts decide (all but compute, which the emulator's
+    // speed decides) stays within the target with room for compute.
+    assert!(
+        counted / resources <= 0.19,
+        "{:.4} $ per resource-month before compute:\n{report}",
+        counted / resources
+    );
 }

@@ -126,6 +126,13 @@ async fn windows_stored_twice_read_back_the_same_and_inventories_rewrite_only_wh
         .unwrap();
     let twice = store.windows(&stack, range).await.unwrap();
     assert_eq!(once, twice, "storing the same windows again changed them");
+    // Even a second later, storing the old fetch again does not make it win.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    store
+        .put_windows(&stack, &[(key.clone(), warm.clone())])
+        .await
+        .unwrap();
+    assert_eq!(store.windows(&stack, range).await.unwrap(), once);
     let mut expected = warm.clone();
     expected.merge(&late);
     assert_eq!(once.get(&key), Some(&expected));
@@ -151,6 +158,36 @@ async fn windows_stored_twice_read_back_the_same_and_inventories_rewrite_only_wh
     let bigger = inventory(&stack, 3);
     other.put_inventory(&bigger).await.unwrap();
     assert_eq!(store.inventory(&stack).await.unwrap(), Some(bigger));
+
+    // A big stack's fetch splits into several packs and reads back whole.
+    let big = inventory(&stack, 120);
+    store.put_inventory(&big).await.unwrap();
+    let fetched: Vec<(MetricKey, MetricWindow)> = big
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let w = MetricWindow::from_fetch(
+                TimeRange::new(t(0), t(240)),
+                (0..240).map(|j| (t(j), (i * 1000 + j as usize) as f64 + 0.123_456_789)),
+                60,
+            );
+            (m.watched.key.clone(), w)
+        })
+        .collect();
+    emu.proxy.reset();
+    store.put_windows(&stack, &fetched).await.unwrap();
+    // Some 2 MB in a handful of items under the item limit, not 720.
+    let counts = emu.proxy.counts();
+    assert_eq!(counts.of("dynamodb:BatchWriteItem"), 1, "{counts:?}");
+    let back = store
+        .windows(&stack, TimeRange::new(t(0), t(240)))
+        .await
+        .unwrap();
+    assert_eq!(back.len(), fetched.len());
+    for (key, w) in &fetched {
+        assert_eq!(back.get(key), Some(w), "{key}");
+    }
 
     store.forget(&stack).await.unwrap();
     assert_eq!(store.inventory(&stack).await.unwrap(), None);

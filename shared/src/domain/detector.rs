@@ -174,7 +174,8 @@ pub struct Slot {
     pub loc: f32,
     /// Typical absolute deviation from `loc`.
     pub dev: f32,
-    /// Points learned (saturates).
+    /// Points learned (saturates at [`SLOT_N_MAX`], some fifty days of
+    /// minutes, beyond which it no longer changes anything).
     pub n: u16,
 }
 
@@ -680,7 +681,7 @@ impl Baseline {
         slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
         let abs = residual.abs();
         robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
-        slot.n = slot.n.saturating_add(1).min(10_000);
+        slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
         let noise_young = self.learned < u32::from(YOUNG) * 8;
         robust_spread(
             &mut self.noise,
@@ -721,7 +722,7 @@ impl Baseline {
         slot.loc += rate * clipped * 0.5;
         self.level += LEVEL_RATE * clipped * 0.5;
         slot.dev += rate * (clipped.abs() - slot.dev);
-        slot.n = slot.n.saturating_add(1).min(10_000);
+        slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
         self.noise += NOISE_RATE.max(1.0 / self.learned as f32) * (clipped.abs() - self.noise);
         // Keep the split between slot and level honest: the level is the
         // short-term deviation from the profile and decays towards zero.
@@ -778,7 +779,14 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// which starts at the flat level (a version 1 or 2 baseline judges as it
 /// did until the range has learned).
 /// Version 4 adds the serverless recent evidence (none before).
-const ENCODING_VERSION: u8 = 4;
+/// Version 5 stores a slot's count in one byte (it saturates at
+/// [`SLOT_N_MAX`]): 288 bytes less, which keeps a stored baseline within
+/// three DynamoDB write units.
+const ENCODING_VERSION: u8 = 5;
+
+/// Most points a slot counts: its learning rate and its weight against the
+/// global spread have long stopped changing by then.
+pub const SLOT_N_MAX: u16 = u8::MAX as u16;
 
 impl Baseline {
     /// The baseline as compact bytes (little-endian, versioned): about 3 KB
@@ -786,8 +794,14 @@ impl Baseline {
     /// (with an episode, a prior and the daily excursion stamps), whatever
     /// the history, which is what bounds state per metric.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.slots.len() * 10);
-        out.push(ENCODING_VERSION);
+        self.encode_as(ENCODING_VERSION)
+    }
+
+    /// [`Baseline::encode`] in the layout of `version` 4 or 5 (older
+    /// layouts are version 4 truncated).
+    fn encode_as(&self, version: u8) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
+        out.push(version);
         out.extend_from_slice(&self.level.to_le_bytes());
         out.extend_from_slice(&self.noise.to_le_bytes());
         out.extend_from_slice(&self.learned.to_le_bytes());
@@ -815,7 +829,11 @@ impl Baseline {
         for slot in &self.slots {
             out.extend_from_slice(&slot.loc.to_le_bytes());
             out.extend_from_slice(&slot.dev.to_le_bytes());
-            out.extend_from_slice(&slot.n.to_le_bytes());
+            if version >= 5 {
+                out.push(u8::try_from(slot.n.min(SLOT_N_MAX)).unwrap_or(u8::MAX));
+            } else {
+                out.extend_from_slice(&slot.n.to_le_bytes());
+            }
         }
         let g = &self.generic;
         for v in [
@@ -911,7 +929,11 @@ impl Baseline {
             slots.push(Slot {
                 loc: r.f32()?,
                 dev: r.f32()?,
-                n: r.u16()?,
+                n: if version >= 5 {
+                    u16::from(r.u8()?)
+                } else {
+                    r.u16()?.min(SLOT_N_MAX)
+                },
             });
         }
         let mut generic = Generic::default();
@@ -1194,20 +1216,34 @@ mod tests {
         let tr = traits(ValueKind::Count, Watch::Both);
         run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
         // Version 1 had neither the generic fields nor the recent evidence.
-        let mut v1 = b.encode();
+        let mut v1 = b.encode_as(4);
         v1[0] = 1;
         v1.truncate(v1.len() - GENERIC_BYTES - V3_EMPTY_BYTES - recent_bytes(&b));
         let mut expected = b.clone();
         expected.recent.clear();
         assert_eq!(Baseline::decode(&v1).unwrap(), expected);
-        let mut v2 = b.encode();
+        let mut v2 = b.encode_as(4);
         v2[0] = 2;
         v2.truncate(v2.len() - V3_EMPTY_BYTES - recent_bytes(&b));
         assert_eq!(Baseline::decode(&v2).unwrap(), expected);
-        let mut v3 = b.encode();
+        let mut v3 = b.encode_as(4);
         v3[0] = 3;
         v3.truncate(v3.len() - recent_bytes(&b));
         assert_eq!(Baseline::decode(&v3).unwrap(), expected);
+        // Version 4 counted a slot's points in two bytes.
+        assert_eq!(Baseline::decode(&b.encode_as(4)).unwrap(), b);
+        assert_eq!(b.encode_as(4).len(), b.encode().len() + SLOTS);
+    }
+
+    #[test]
+    fn slot_counts_saturate_and_still_round_trip() {
+        let mut b = Baseline::new();
+        let tr = traits(ValueKind::Count, Watch::Both);
+        // Sixty days of minutes: five points a slot a day.
+        run(&mut b, 0..60 * 1440, &tr, |m| daily(m, 100.0));
+        assert!(b.slots.iter().all(|s| s.n <= SLOT_N_MAX));
+        assert!(b.slots.iter().any(|s| s.n == SLOT_N_MAX));
+        assert_eq!(Baseline::decode(&b.encode()).unwrap(), b);
     }
 
     /// Bytes that version 4 adds: the count of recent evidence and each.
@@ -1223,7 +1259,7 @@ mod tests {
         });
         b.generic.prior = None;
         b.recur.clear();
-        let mut v2 = b.encode();
+        let mut v2 = b.encode_as(4);
         v2[0] = 2;
         v2.truncate(v2.len() - V3_EMPTY_BYTES - recent_bytes(&b));
         let decoded = Baseline::decode(&v2).unwrap();

@@ -45,10 +45,10 @@ const BASELINE_TTL: i64 = 7 * DAY;
 const BASELINE_RENEW: i64 = 3 * DAY;
 /// How long change items and delivery claims are kept.
 const CHANGE_TTL: i64 = 30 * DAY;
+/// How many window partitions are read at once.
+const READ_CONCURRENCY: usize = 8;
 /// Attempts at writing a batch's unprocessed items.
 const BATCH_ATTEMPTS: u32 = 6;
-/// How many metrics' windows are read at once.
-const READ_CONCURRENCY: usize = 8;
 
 /// Attribute names.
 const PK: &str = "pk";
@@ -109,6 +109,92 @@ struct IndexEntry {
     w: i64,
     /// Hash of its bytes, to tell whether it changed.
     h: String,
+}
+
+/// Version of the head's binary baseline index.
+const INDEX_VERSION: u8 = 1;
+/// Bytes of one entry of the binary index.
+const INDEX_ENTRY_BYTES: usize = 8 + 8 + 8 + 8 + 8;
+
+fn hex8(text: &str) -> Option<[u8; 8]> {
+    if text.len() != 16 {
+        return None;
+    }
+    let mut out = [0u8; 8];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The head's baseline index as bytes: 40 a baseline (its metric hash,
+/// generation version and nonce, write time and content hash), where JSON
+/// took about 90. The head is rewritten at every analysis, so its size is
+/// paid at every tick.
+fn encode_index(index: &BTreeMap<String, IndexEntry>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(5 + INDEX_ENTRY_BYTES * index.len());
+    out.push(INDEX_VERSION);
+    out.extend_from_slice(
+        &u32::try_from(index.len())
+            .map_err(|e| e.to_string())?
+            .to_le_bytes(),
+    );
+    for (hash, e) in index {
+        let (version, nonce) =
+            e.g.split_once('-')
+                .and_then(|(v, n)| Some((v.parse::<u64>().ok()?, hex8(n)?)))
+                .ok_or_else(|| format!("generation {:?} is not VERSION-NONCE", e.g))?;
+        let hash =
+            hex8(hash).ok_or_else(|| format!("metric hash {hash:?} is not 16 hex digits"))?;
+        let h = hex8(&e.h).ok_or_else(|| format!("content hash {:?} is not 16 hex digits", e.h))?;
+        out.extend_from_slice(&hash);
+        out.extend_from_slice(&version.to_le_bytes());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&e.w.to_le_bytes());
+        out.extend_from_slice(&h);
+    }
+    Ok(out)
+}
+
+/// [`encode_index`]'s bytes, or the JSON index that heads held before.
+fn decode_index(bytes: &[u8]) -> Result<BTreeMap<String, IndexEntry>, String> {
+    match bytes.first() {
+        None => Ok(BTreeMap::new()),
+        Some(b'{') => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
+        Some(&INDEX_VERSION) => {
+            let count = bytes
+                .get(1..5)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_le_bytes)
+                .ok_or("truncated count")?;
+            let body = &bytes[5..];
+            if body.len() != INDEX_ENTRY_BYTES * count as usize {
+                return Err(format!("{} bytes for {count} entries", body.len()));
+            }
+            let mut index = BTreeMap::new();
+            for e in body.chunks_exact(INDEX_ENTRY_BYTES) {
+                let word = |at: usize| {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(&e[at..at + 8]);
+                    w
+                };
+                index.insert(
+                    to_hex(&e[..8]),
+                    IndexEntry {
+                        g: format!("{:012}-{}", u64::from_le_bytes(word(8)), to_hex(&e[16..24])),
+                        w: i64::from_le_bytes(word(24)),
+                        h: to_hex(&e[32..40]),
+                    },
+                );
+            }
+            Ok(index)
+        }
+        Some(v) => Err(format!("unknown index version {v}")),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -324,13 +410,88 @@ fn inventory_pk(stack: &str) -> String {
     format!("I#{stack}")
 }
 
-fn window_pk(stack: &str, key: &MetricKey) -> String {
-    format!("W#{stack}#{}", metric_hash(key))
+/// The partition of a stack's window packs of one 4-hour bucket: a tick
+/// writes one or two, a backfill spreads over many.
+fn window_pk(stack: &str, bucket: Timestamp) -> String {
+    format!("W#{stack}#{}", time_key(bucket.floor(SLICE_SECS)))
+}
+
+/// The starts of the buckets that meet `[from, to)`.
+fn buckets(from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
+    let mut out = Vec::new();
+    let mut bucket = from.floor(SLICE_SECS);
+    while bucket < to {
+        out.push(bucket);
+        bucket = bucket.add(SLICE_SECS);
+    }
+    out
+}
+
+/// The 8 bytes of a metric's hash that name it inside a window pack.
+fn metric_tag(key: &MetricKey) -> [u8; 8] {
+    let digest = Sha256::digest(key.id().as_bytes());
+    let mut tag = [0u8; 8];
+    tag.copy_from_slice(&digest[..8]);
+    tag
+}
+
+/// A metric's tag in a window pack.
+type Tag = [u8; 8];
+
+/// One metric's slice on its way into a pack: its range, tag and bytes.
+type PackPart = (TimeRange, Tag, Vec<u8>);
+
+/// Version of a window pack's layout.
+const PACK_VERSION: u8 = 1;
+
+/// Many metrics' window slices of one bucket as one item's bytes: for each,
+/// its metric tag and its [`codec::encode_window`] bytes, length-prefixed.
+fn encode_pack(parts: &[([u8; 8], Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + parts.iter().map(|p| 12 + p.1.len()).sum::<usize>());
+    out.push(PACK_VERSION);
+    out.extend_from_slice(&(parts.len() as u32).to_le_bytes());
+    for (tag, bytes) in parts {
+        out.extend_from_slice(tag);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+/// Reads back [`encode_pack`]'s entries, the window bytes not yet decoded.
+fn decode_pack(bytes: &[u8]) -> Result<Vec<(Tag, &[u8])>, String> {
+    if bytes.first() != Some(&PACK_VERSION) {
+        return Err("unknown window pack version".into());
+    }
+    let mut at = 1usize;
+    let mut take = |n: usize| -> Result<&[u8], String> {
+        let part = bytes
+            .get(at..at + n)
+            .ok_or_else(|| format!("window pack truncated at byte {at}"))?;
+        at += n;
+        Ok(part)
+    };
+    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let count = word(take(4)?);
+    let mut out = Vec::with_capacity(count.min(bytes.len() / 12));
+    for _ in 0..count {
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(take(8)?);
+        let len = word(take(4)?);
+        out.push((tag, take(len)?));
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "window pack has {} bytes after its entries",
+            bytes.len() - at
+        ));
+    }
+    Ok(out)
 }
 
 /// Cuts a window into slices of at most [`SLICE_SECS`], aligned on the
-/// bucket grid, with their sort keys.
-fn slices(w: &MetricWindow, period: i64) -> Vec<(String, TimeRange, MetricWindow)> {
+/// bucket grid.
+fn slices(w: &MetricWindow, period: i64) -> Vec<(TimeRange, MetricWindow)> {
     let cov_start = w.coverage().first().map(|r| r.start);
     let cov_end = w.coverage().last().map(|r| r.end);
     let pts_start = w.points().first().map(|p| p.0);
@@ -348,7 +509,7 @@ fn slices(w: &MetricWindow, period: i64) -> Vec<(String, TimeRange, MetricWindow
         let range = TimeRange::new(from, to);
         let part = w.slice(range);
         if !part.is_empty() {
-            out.push((format!("{}#{}", time_key(from), time_key(to)), range, part));
+            out.push((range, part));
         }
         from = to;
     }
@@ -567,18 +728,55 @@ impl MetricStore for DynamoStore {
         stack: &str,
         windows: &[(MetricKey, MetricWindow)],
     ) -> Result<(), StoreError> {
-        let mut writes = Vec::new();
+        // One item per bucket for every metric of the stack: a tick's new
+        // points cost one write, not one a metric.
+        let mut buckets: BTreeMap<Timestamp, Vec<PackPart>> = BTreeMap::new();
         for (key, w) in windows {
-            let pk = window_pk(stack, key);
-            for (sk, range, part) in slices(w, i64::from(key.period())) {
+            let tag = metric_tag(key);
+            for (range, part) in slices(w, i64::from(key.period())) {
+                buckets
+                    .entry(range.start.floor(SLICE_SECS))
+                    .or_default()
+                    .push((range, tag, codec::encode_window(&part)));
+            }
+        }
+        let written = now_secs();
+        let mut writes = Vec::new();
+        for (bucket, parts) in buckets {
+            let pk = window_pk(stack, bucket);
+            let mut packs: Vec<Vec<PackPart>> = vec![Vec::new()];
+            let mut size = 0;
+            for part in parts {
+                if size + part.2.len() + 12 > MAX_PART_BYTES && size > 0 {
+                    packs.push(Vec::new());
+                    size = 0;
+                }
+                size += part.2.len() + 12;
+                if let Some(last) = packs.last_mut() {
+                    last.push(part);
+                }
+            }
+            for pack in packs.into_iter().filter(|p| !p.is_empty()) {
+                let (Some(from), Some(to)) = (
+                    pack.iter().map(|p| p.0.start).min(),
+                    pack.iter().map(|p| p.0.end).max(),
+                ) else {
+                    continue;
+                };
+                let entries: Vec<([u8; 8], Vec<u8>)> = pack
+                    .into_iter()
+                    .map(|(_, tag, bytes)| (tag, bytes))
+                    .collect();
+                let bytes = encode_pack(&entries);
+                // The same content keeps the same key: a re-run tick
+                // rewrites its item rather than adding one.
+                let sk = format!("{}#{}#{}", time_key(from), time_key(to), short_hash(&bytes));
                 writes.push(self.put(HashMap::from([
                     (PK.to_string(), s(&pk)),
                     (SK.to_string(), s(sk)),
-                    (DATA.to_string(), b(codec::encode_window(&part))),
-                    (
-                        EXPIRES.to_string(),
-                        n(range.end.add(self.retention_secs).secs()),
-                    ),
+                    (DATA.to_string(), b(bytes)),
+                    ("written".to_string(), n(written)),
+                    (EXPIRES.to_string(), n(to.add(self.retention_secs).secs())),
                 ])));
             }
         }
@@ -590,33 +788,57 @@ impl MetricStore for DynamoStore {
         stack: &str,
         range: TimeRange,
     ) -> Result<BTreeMap<MetricKey, MetricWindow>, StoreError> {
-        let keys = self.metrics_of(stack).await?;
-        let from = time_key(range.start.add(-SLICE_SECS));
+        let keys: HashMap<[u8; 8], MetricKey> = self
+            .metrics_of(stack)
+            .await?
+            .into_iter()
+            .map(|k| (metric_tag(&k), k))
+            .collect();
         let to = time_key(range.end);
-        let found: Vec<Option<(MetricKey, MetricWindow)>> = stream::iter(keys)
-            .map(|key| {
-                let (from, to) = (from.clone(), to.clone());
-                async move {
-                    let items = self
-                        .query(&window_pk(stack, &key), Some((&from, &to)), false)
-                        .await?;
-                    let period = i64::from(key.period());
-                    let mut w = MetricWindow::new();
-                    for item in &items {
-                        let bytes = blob(item, DATA).unwrap_or_default();
-                        let part = codec::decode_window(&bytes, period).map_err(|e| {
-                            corrupt(format!("window of {key} in stack {stack}"), error_text(&e))
-                        })?;
-                        w.merge(&part);
-                    }
-                    let w = w.slice(range);
-                    Ok::<_, StoreError>((!w.is_empty()).then_some((key, w)))
-                }
+        let pages: Vec<Vec<HashMap<String, AttributeValue>>> =
+            stream::iter(buckets(range.start, range.end))
+                .map(|bucket| {
+                    let (pk, from, to) = (window_pk(stack, bucket), time_key(bucket), to.clone());
+                    async move { self.query(&pk, Some((&from, &to)), false).await }
+                })
+                .buffered(READ_CONCURRENCY)
+                .try_collect()
+                .await?;
+        let mut items: Vec<HashMap<String, AttributeValue>> = pages.into_iter().flatten().collect();
+        // Later fetches win: a fetch ends no earlier than those before it,
+        // so packs merge by the end of what they hold, then by start, then
+        // by when they were written (a retried fetch of the same range).
+        // Storing an old pack again changes none of these.
+        items.sort_by_cached_key(|i| {
+            let sk = text(i, SK).unwrap_or_default();
+            let mut fields = sk.split('#');
+            let from = fields.next().unwrap_or_default().to_string();
+            let to = fields.next().unwrap_or_default().to_string();
+            (to, from, number(i, "written").unwrap_or(0))
+        });
+        let mut out: BTreeMap<MetricKey, MetricWindow> = BTreeMap::new();
+        for item in &items {
+            let bytes = blob(item, DATA).unwrap_or_default();
+            let entries = decode_pack(&bytes)
+                .map_err(|e| corrupt(format!("metric windows of stack {stack}"), e))?;
+            for (tag, window) in entries {
+                // Metrics no longer watched are left out.
+                let Some(key) = keys.get(&tag) else {
+                    continue;
+                };
+                let part = codec::decode_window(window, i64::from(key.period())).map_err(|e| {
+                    corrupt(format!("window of {key} in stack {stack}"), error_text(&e))
+                })?;
+                out.entry(key.clone()).or_default().merge(&part);
+            }
+        }
+        Ok(out
+            .into_iter()
+            .filter_map(|(key, w)| {
+                let w = w.slice(range);
+                (!w.is_empty()).then_some((key, w))
             })
-            .buffered(READ_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(found.into_iter().flatten().collect())
+            .collect())
     }
 
     async fn stacks(&self) -> Result<Vec<String>, StoreError> {
@@ -631,20 +853,21 @@ impl MetricStore for DynamoStore {
     }
 
     async fn forget(&self, stack: &str) -> Result<(), StoreError> {
-        let keys = self.metrics_of(stack).await?;
         let mut deletes = Vec::new();
-        for key in &keys {
-            let pk = window_pk(stack, key);
+        // Packs older than the retention have expired or soon will.
+        let now = Timestamp::from_secs(now_secs());
+        let pks = buckets(
+            now.add(-self.retention_secs - SLICE_SECS),
+            now.add(SLICE_SECS),
+        )
+        .into_iter()
+        .map(|b| window_pk(stack, b))
+        .chain(std::iter::once(inventory_pk(stack)));
+        for pk in pks {
             for item in self.query(&pk, None, true).await? {
                 if let Some(sk) = text(&item, SK) {
                     deletes.push(self.delete(pk.clone(), sk.to_string()));
                 }
-            }
-        }
-        let pk = inventory_pk(stack);
-        for item in self.query(&pk, None, true).await? {
-            if let Some(sk) = text(&item, SK) {
-                deletes.push(self.delete(pk.clone(), sk.to_string()));
             }
         }
         deletes.push(self.delete("STACKS".into(), stack.to_string()));
@@ -694,9 +917,8 @@ impl StateStore for DynamoStore {
             .map_err(|e| corrupt(what(), error_text(&e)))?;
         let peaks = codec::decode_peaks(&blob(&head, "peaks").unwrap_or_default())
             .map_err(|e| corrupt(what(), error_text(&e)))?;
-        let index: BTreeMap<String, IndexEntry> =
-            serde_json::from_slice(&blob(&head, "index").unwrap_or_default())
-                .map_err(|e| corrupt(what(), format!("baseline index: {e}")))?;
+        let index = decode_index(&blob(&head, "index").unwrap_or_default())
+            .map_err(|e| corrupt(what(), format!("baseline index: {e}")))?;
         let mut baselines = BTreeMap::new();
         let keys: Vec<(String, String)> = index
             .iter()
@@ -819,14 +1041,12 @@ impl StateStore for DynamoStore {
                 }
             }
         }
-        let index_bytes = serde_json::to_vec(&index).map_err(|e| StoreError::Unavailable {
-            operation: "TransactWriteItems".into(),
-            source: Box::new(e),
-        })?;
+        let index_bytes =
+            encode_index(&index).map_err(|e| corrupt(format!("state of stack {stack}"), e))?;
         let insights = codec::encode_insights(&state.insights);
         let peaks = codec::encode_peaks(&state.peaks);
         // The head is one item: say so plainly rather than let DynamoDB
-        // refuse it (about 90 bytes a metric: some 3,000 metrics a stack).
+        // refuse it (about 40 bytes a metric: some 7,000 metrics a stack).
         if insights.len() + index_bytes.len() + peaks.len() > MAX_PART_BYTES {
             return Err(StoreError::Unavailable {
                 operation: "PutItem".into(),
@@ -1032,18 +1252,82 @@ mod tests {
     }
 
     #[test]
+    fn the_baseline_index_round_trips_in_binary_and_reads_the_json_it_replaces() {
+        let index = BTreeMap::from([
+            (
+                short_hash(b"one"),
+                IndexEntry {
+                    g: format!("{:012}-{}", 42, short_hash(b"nonce")),
+                    w: 1_700_000_000,
+                    h: short_hash(b"bytes"),
+                },
+            ),
+            (
+                short_hash(b"two"),
+                IndexEntry {
+                    g: format!("{:012}-{}", 7, short_hash(b"other")),
+                    w: 1_700_000_300,
+                    h: short_hash(b"more"),
+                },
+            ),
+        ]);
+        let bytes = encode_index(&index).unwrap();
+        assert_eq!(bytes.len(), 5 + 2 * INDEX_ENTRY_BYTES);
+        assert_eq!(decode_index(&bytes).unwrap(), index);
+        let json = serde_json::to_vec(&index).unwrap();
+        assert!(json.len() > 2 * bytes.len());
+        assert_eq!(decode_index(&json).unwrap(), index);
+        assert_eq!(decode_index(&[]).unwrap(), BTreeMap::new());
+        assert!(decode_index(&bytes[..bytes.len() - 1]).is_err());
+        assert!(decode_index(&[9, 0, 0, 0, 0]).is_err());
+        assert!(decode_index(&[1, 0]).is_err());
+        let mut odd = index.clone();
+        odd.insert("not-hex".into(), index[&short_hash(b"one")].clone());
+        assert!(encode_index(&odd).is_err());
+    }
+
+    #[test]
     fn windows_are_cut_into_bucket_aligned_slices_that_merge_back() {
         let points: Vec<(Timestamp, f64)> = (0..600).map(|m| (t(m * 60), m as f64)).collect();
         let w = MetricWindow::from_fetch(TimeRange::new(t(-120), t(36_000)), points, 60);
         let parts = slices(&w, 60);
         assert_eq!(parts.len(), 4, "[-2m, 0) and three 4-hour buckets");
         let mut back = MetricWindow::new();
-        for (sk, range, part) in &parts {
+        for (range, part) in &parts {
             assert!(range.len_secs() <= SLICE_SECS);
-            assert!(sk.starts_with(&time_key(range.start)));
+            assert_eq!(
+                range.start.floor(SLICE_SECS),
+                range.end.add(-1).floor(SLICE_SECS)
+            );
             back.merge(part);
         }
         assert_eq!(back, w);
         assert!(slices(&MetricWindow::new(), 60).is_empty());
+    }
+
+    #[test]
+    fn window_packs_round_trip_and_corrupt_ones_are_refused() {
+        let entries = vec![
+            ([1u8; 8], vec![1, 2, 3]),
+            ([2u8; 8], Vec::new()),
+            ([3u8; 8], vec![9; 300]),
+        ];
+        let bytes = encode_pack(&entries);
+        let back = decode_pack(&bytes).unwrap();
+        assert_eq!(back.len(), 3);
+        for ((tag, data), (tag2, data2)) in entries.iter().zip(&back) {
+            assert_eq!(tag, tag2);
+            assert_eq!(data.as_slice(), *data2);
+        }
+        assert!(decode_pack(&encode_pack(&[])).unwrap().is_empty());
+        for cut in [0, 1, 4, 12, bytes.len() - 1] {
+            assert!(decode_pack(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode_pack(&longer).is_err());
+        let mut huge = bytes;
+        huge[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(decode_pack(&huge).is_err());
     }
 }

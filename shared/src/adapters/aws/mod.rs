@@ -38,19 +38,24 @@
 //! | `I#<stack>` | `TICK` | inventory progress: per metric fetched-until/live-from (16 B each), `updated`, hashes of the parts below | every tick |
 //! | `I#<stack>` | `CAT#<hash>#<n>` | inventory catalog (resources, configurations, watched metrics), content-addressed, in chunks of ≤ 300 KB | when it changes |
 //! | `I#<stack>` | `EV#<hash>` | recent stack events, cut oldest first to ≤ 300 KB | when they change |
-//! | `W#<stack>#<metric hash>` | `<start>#<end>` | one fetched window slice (≤ 4 h, 16 B a point), immutable | per fetch |
-//! | `S#<stack>` | `HEAD` | analyzer state head: `version`, `open`, insights JSON, baseline index | every analysis |
-//! | `B#<stack>#<metric hash>` | `<generation>` | one baseline (`Baseline::encode`, ~3 KB), immutable | when it changed |
+//! | `W#<stack>#<bucket start>` | `<start>#<end>#<hash>` | a window pack: every metric's slice of one fetch in one 4-hour bucket (8-byte metric tag + `encode_window`, ~3 B a count point, ~10 B an average), `written`, immutable | per fetch |
+//! | `S#<stack>` | `HEAD` | analyzer state head: `version`, `open`, insights, peaks, binary baseline index (40 B a baseline) | every analysis |
+//! | `B#<stack>#<metric hash>` | `<generation>` | one baseline (`Baseline::encode`, ~2.7 KB: three write units), immutable | when it changed |
 //! | `C#<change id>` | `CHANGE` | an insight change: `kind = change`, `body` = Notification JSON | with the head |
 //! | `D#<change id>` | `DELIVERY` | the notifier's delivery claim | per delivery |
 //!
-//! Windows are immutable slices, one per fetched range and 4-hour bucket:
-//! storing the same window again writes the same items (idempotent), later
-//! fetches of the same periods sort after earlier ones and win when merged
-//! (CloudWatch revisions), and old slices leave through TTL. A tick writes
-//! only small items: a slice per fetched metric, the progress item, the
-//! state head and the changed baselines. Each metric's windows and baseline
-//! have their own partition key, so a big stack spreads over partitions.
+//! Windows are immutable packs, one per fetch and 4-hour bucket holding the
+//! slices of every metric fetched (split at 300 KB): storing the same
+//! windows again writes the same items (the sort key ends with a hash of
+//! the content, so it is idempotent), later fetches of the same periods are
+//! merged after earlier ones (by the end of their range, then `written`)
+//! and win (CloudWatch revisions),
+//! and old packs leave through TTL. A tick therefore writes one or two
+//! window items for the whole stack rather than one per metric, plus the
+//! progress item, the state head and the changed baselines. Each bucket of a
+//! stack's windows has its own partition key, so a backfill of two weeks
+//! spreads over some eighty partitions and a tick reads one or two; each
+//! baseline has its own.
 //!
 //! State is copy-on-write: `save` writes the changed baselines as new items
 //! (a new generation each; readers never see them until the head names
