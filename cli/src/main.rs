@@ -295,10 +295,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if !quiet {
                 eprintln!(
-                    "replay: {} points, {} judged over {} ticks, {} insight(s)",
+                    "replay: {} points, {} judged over {} ticks and {} follow-ups, {} insight(s)",
                     outcome.points,
                     outcome.judged,
                     outcome.ticks,
+                    outcome.follow_ups,
                     outcome.insights.len()
                 );
             }

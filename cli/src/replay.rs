@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use shared::adapters::clock::SimClock;
 use shared::adapters::memory::{
-    InMemoryDeliveryLog, InMemoryMetricStore, InMemoryQueue, InMemoryStateStore,
+    InMemoryDeliveryLog, InMemoryFollowUps, InMemoryMetricStore, InMemoryQueue, InMemoryStateStore,
 };
 use shared::adapters::scenario::{DEFAULT_PUBLISH_DELAY, Scenario, ScenarioSource};
 use shared::adapters::sink::JsonLinesNotifier;
@@ -64,6 +64,8 @@ pub struct Outcome {
     pub judged: u64,
     /// Ticks simulated.
     pub ticks: u64,
+    /// Follow-ups run between ticks at the analyzer's request.
+    pub follow_ups: u64,
     /// The simulated deployment time.
     pub deployed_at: Option<Timestamp>,
     /// The size of the analyzer's state at the end.
@@ -168,9 +170,12 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
         clock: clock.clone(),
         settings: ingest_settings,
     };
+    let follow_ups = InMemoryFollowUps::new();
     let analyzer_deps = analyzer::handler::Deps {
         store: &store,
         state: &state,
+        follow_ups: &follow_ups,
+        publication_lag_secs: DEFAULT_PUBLISH_DELAY,
         clock: clock.clone(),
         settings: AnalyzerSettings {
             tuning: options.tuning.clone(),
@@ -193,20 +198,30 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
     let mut latest: HashMap<String, InsightDto> = HashMap::new();
     let total_ticks = ((stop.since(deployed)) / schedule + 1).max(1) as u64;
     let mut next_progress = 0u64;
+    // Follow-ups the analyzer asked for run when the point they wait for
+    // is published, unless a scheduled tick comes first.
     let mut t = deployed;
     while t <= stop {
-        clock.set(t);
-        let report = ingest::handler::handle(&ingest_deps, &ingest::handler::Request::Scheduled)
+        let (now, request) = match follow_ups.take_before(t) {
+            Some((at, stacks)) => (at, ingest::handler::Request::FollowUp(stacks)),
+            None => {
+                follow_ups.drop_through(t);
+                (t, ingest::handler::Request::Scheduled)
+            }
+        };
+        let scheduled = request == ingest::handler::Request::Scheduled;
+        clock.set(now);
+        let report = ingest::handler::handle(&ingest_deps, &request)
             .await
-            .with_context(|| format!("ingest at {t}"))?;
+            .with_context(|| format!("ingest at {now}"))?;
         if let Some((stack, why)) = report.failures.first() {
-            bail!("ingest of stack {stack} at {t} failed: {why}");
+            bail!("ingest of stack {stack} at {now} failed: {why}");
         }
         for (stack, _) in queue.drain() {
             let r =
                 analyzer::handler::handle(&analyzer_deps, &analyzer::handler::Request { stack })
                     .await
-                    .with_context(|| format!("analysis at {t}"))?;
+                    .with_context(|| format!("analysis at {now}"))?;
             outcome.judged += r.points;
         }
         let batch = state.drain_outbox();
@@ -220,6 +235,10 @@ pub async fn run(scenarios: Vec<Scenario>, options: &Options) -> Result<Outcome>
         outcome.sent += delivered.sent;
         if let Some((id, why)) = delivered.failures.first() {
             bail!("sending notification {id} failed: {why}");
+        }
+        if !scheduled {
+            outcome.follow_ups += 1;
+            continue;
         }
         outcome.ticks += 1;
         if options.progress && outcome.ticks >= next_progress {

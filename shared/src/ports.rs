@@ -275,6 +275,10 @@ pub trait StateStore {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// Seconds after a period ends until CloudWatch has published its point,
+/// as ingest and the analyzer's follow-ups assume by default.
+pub const PUBLICATION_LAG_SECS: i64 = 60;
+
 /// How ingest asks for a stack to be analyzed.
 pub trait AnalysisQueue {
     /// Asks for `stack` to be analyzed with what was stored up to `now`.
@@ -287,6 +291,33 @@ pub trait AnalysisQueue {
         stack: &str,
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// How the analyzer asks ingest to look at a stack again before the next
+/// scheduled tick, when a point has just turned abnormal.
+pub trait FollowUpQueue {
+    /// Asks for `stack` to be ingested again at `at` (at once when `at` is
+    /// not after `now`).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the request cannot be queued.
+    fn follow_up(
+        &self,
+        stack: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// No follow-ups: every stack waits for the next tick.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoFollowUps;
+
+impl FollowUpQueue for NoFollowUps {
+    async fn follow_up(&self, _: &str, _: Timestamp, _: Timestamp) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A failure to deliver a notification.
@@ -451,6 +482,32 @@ impl<T: AnalysisQueue + Sync + ?Sized> AnalysisQueue for &T {
         now: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).request(stack, now)
+    }
+}
+
+impl<T: FollowUpQueue + Sync + ?Sized> FollowUpQueue for &T {
+    fn follow_up(
+        &self,
+        stack: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).follow_up(stack, at, now)
+    }
+}
+
+/// An optional queue: `None` asks for nothing.
+impl<T: FollowUpQueue + Sync> FollowUpQueue for Option<T> {
+    async fn follow_up(
+        &self,
+        stack: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        match self {
+            Some(q) => q.follow_up(stack, at, now).await,
+            None => Ok(()),
+        }
     }
 }
 

@@ -314,8 +314,10 @@ impl World {
         let deps = analysis::Deps {
             store,
             state: store,
+            follow_ups: shared::ports::NoFollowUps,
             clock: self.clock.clone(),
             settings: AnalyzerSettings::default(),
+            publication_lag_secs: shared::ports::PUBLICATION_LAG_SECS,
         };
         let event: SqsEvent = serde_json::from_value(batch.clone()).expect("an SQS event");
         let response = analyzer::lambda::handle(&deps, event)

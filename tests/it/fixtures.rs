@@ -40,7 +40,7 @@ fn samples(function: &str) -> Vec<(String, Value)> {
 }
 
 /// A CloudFormation with no stacks.
-struct NoStacks;
+pub(crate) struct NoStacks;
 
 impl StackCatalog for NoStacks {
     async fn list_stacks(&self, _: &StackSelection) -> Result<Vec<StackSummary>, SourceError> {
@@ -89,7 +89,23 @@ async fn every_ingest_sample_is_decoded_and_handled_or_refused() {
             settings: ingest::handler::Settings::default(),
         };
         let result = ingest::lambda::handle(&deps, &event).await;
-        if name.contains("malformed") {
+        if let Some(records) = event.get("Records").and_then(Value::as_array) {
+            // A batch of follow-ups: only the records that cannot be read fail.
+            let response = result.unwrap_or_else(|e| panic!("{name}: {e}"));
+            let failed: Vec<&str> = response["batchItemFailures"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: {response}"))
+                .iter()
+                .filter_map(|f| f["itemIdentifier"].as_str())
+                .collect();
+            let bad: Vec<&str> = records
+                .iter()
+                .filter(|r| ingest::lambda::decode_follow_up(r["body"].as_str()).is_err())
+                .filter_map(|r| r["messageId"].as_str())
+                .collect();
+            assert_eq!(failed, bad, "{name}");
+            assert_eq!(!bad.is_empty(), name.contains("malformed"), "{name}");
+        } else if name.contains("malformed") {
             let err = result.expect_err(&name);
             let diagnostic = lambda_diagnostic(err);
             assert_eq!(diagnostic.0, "InvalidEvent", "{name}");
@@ -121,8 +137,10 @@ async fn every_analyzer_sample_fails_only_its_malformed_records() {
         let deps = analyzer::handler::Deps {
             store: &store,
             state: &state,
+            follow_ups: shared::ports::NoFollowUps,
             clock: SimClock::at(Timestamp::from_secs(1_800_000_000)),
             settings: Default::default(),
+            publication_lag_secs: shared::ports::PUBLICATION_LAG_SECS,
         };
         let sqs: SqsEvent =
             serde_json::from_value(event.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -19,3 +19,5 @@ mod aws_store;
 mod aws_pipeline;
 // API calls per tick and the cost they project.
 mod aws_cost;
+// The analyzer's follow-ups through SQS.
+mod aws_follow_up;

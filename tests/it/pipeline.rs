@@ -123,11 +123,13 @@ impl Pipeline {
         let analyzer = analyzer::handler::Deps {
             store: &self.store,
             state: &self.state,
+            follow_ups: shared::ports::NoFollowUps,
             clock: self.clock.clone(),
             settings: AnalyzerSettings {
                 tuning: self.tuning.clone(),
                 ..AnalyzerSettings::default()
             },
+            publication_lag_secs: shared::ports::PUBLICATION_LAG_SECS,
         };
         for (stack, _) in self.queue.drain() {
             analyzer::handler::handle(&analyzer, &analyzer::handler::Request { stack })

@@ -15,6 +15,10 @@ pub struct Config {
     /// `TUNING` (a tuning document: sensitivity per stack and metric,
     /// exclusion windows; `SENSITIVITY` overrides its default).
     pub settings: AnalyzerSettings,
+    /// `FOLLOW_UP_QUEUE_URL` (optional): where to ask ingest to look at a
+    /// stack again as soon as the next point of a metric that just turned
+    /// abnormal is published; unset, stacks wait for the next tick.
+    pub follow_up_queue_url: Option<String>,
 }
 
 impl Config {
@@ -35,6 +39,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut env = Env::new(lookup);
         let table = env.required("TABLE_NAME");
+        let follow_up_queue_url = env.optional("FOLLOW_UP_QUEUE_URL");
         let sensitivity = env.parsed("SENSITIVITY", None, "low, medium or high", |v| {
             Sensitivity::parse(v).map(Some).ok_or("unknown sensitivity")
         });
@@ -50,6 +55,7 @@ impl Config {
         }
         Ok(Self {
             table,
+            follow_up_queue_url,
             settings: AnalyzerSettings {
                 tuning,
                 ..AnalyzerSettings::default()

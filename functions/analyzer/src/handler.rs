@@ -5,22 +5,28 @@
 //! stack cannot both save (the state is versioned); the loser reloads and
 //! tries again.
 
-use shared::domain::analysis::{AnalyzerSettings, analyze, needed_from};
-use shared::domain::time::{DAY, TimeRange};
-use shared::ports::{Clock, MetricStore, StateStore, StoreError};
-use tracing::{debug, info};
+use shared::domain::analysis::{AnalyzerSettings, analyze, follow_up, needed_from};
+use shared::domain::time::{DAY, TimeRange, Timestamp};
+use shared::ports::{Clock, FollowUpQueue, MetricStore, StateStore, StoreError};
+use tracing::{debug, info, warn};
 
 /// The ports and settings the analyzer runs with.
 #[derive(Debug)]
-pub struct Deps<Store, State, Clk> {
+pub struct Deps<Store, State, FollowUps, Clk> {
     /// Windows and inventories written by ingest.
     pub store: Store,
     /// Baselines and insights.
     pub state: State,
+    /// Where follow-ups for ingest go.
+    pub follow_ups: FollowUps,
     /// The time.
     pub clock: Clk,
     /// Settings.
     pub settings: AnalyzerSettings,
+    /// Seconds after a period ends until CloudWatch has published its point
+    /// (as ingest assumes): a follow-up waits that long after the period
+    /// it awaits.
+    pub publication_lag_secs: i64,
 }
 
 /// What to analyze.
@@ -41,6 +47,11 @@ pub struct Report {
     pub changes: usize,
     /// Attempts needed (more than one after a concurrent save).
     pub attempts: u32,
+    /// When a fast metric just turned abnormal and no insight is open: when
+    /// its next point is published and ingest should look at the stack
+    /// again rather than wait for the next tick (see
+    /// [`shared::domain::analysis::follow_up`]).
+    pub follow_up: Option<Timestamp>,
 }
 
 /// A failed analysis.
@@ -68,13 +79,14 @@ const MAX_LOOKBACK: i64 = 15 * DAY;
 ///
 /// [`AnalyzerError`] when the store fails or conflicts persist; nothing is
 /// half-saved.
-pub async fn handle<Store, State, Clk>(
-    deps: &Deps<Store, State, Clk>,
+pub async fn handle<Store, State, FollowUps, Clk>(
+    deps: &Deps<Store, State, FollowUps, Clk>,
     request: &Request,
 ) -> Result<Report, AnalyzerError>
 where
     Store: MetricStore + Sync,
     State: StateStore + Sync,
+    FollowUps: FollowUpQueue + Sync,
     Clk: Clock + Sync,
 {
     let stack = request.stack.as_str();
@@ -114,6 +126,20 @@ where
         match deps.state.save(stack, &state, version, &changes).await {
             Ok(()) => {
                 report.changes = changes.len();
+                report.follow_up = inventory
+                    .as_ref()
+                    .and_then(|i| follow_up(&state, i))
+                    .map(|at| at.add(deps.publication_lag_secs))
+                    // A point that should be out by now and is not (a
+                    // sparse metric) is left to the next tick.
+                    .filter(|at| *at > now);
+                if let Some(at) = report.follow_up {
+                    // The state is saved: a lost follow-up only means
+                    // waiting for the next tick.
+                    if let Err(e) = deps.follow_ups.follow_up(stack, at, now).await {
+                        warn!(stack, error = %e, "follow-up not queued");
+                    }
+                }
                 if !changes.is_empty() {
                     info!(
                         stack,

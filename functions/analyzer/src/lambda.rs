@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use shared::adapters::aws::dynamo::DynamoStore;
+use shared::adapters::aws::queue::SqsFollowUpQueue;
 use shared::adapters::clock::SystemClock;
 use shared::messages::AnalyzeRequest;
-use shared::ports::{Clock, MetricStore, StateStore};
+use shared::ports::{Clock, FollowUpQueue, MetricStore, PUBLICATION_LAG_SECS, StateStore};
 use tracing::{error, info};
 
 use crate::config::Config;
@@ -30,7 +31,8 @@ impl From<InvokeError> for lambda_runtime::Diagnostic {
 }
 
 /// The AWS adapters the analyzer runs with.
-pub type AwsDeps<'a> = Deps<&'a DynamoStore, &'a DynamoStore, SystemClock>;
+pub type AwsDeps<'a> =
+    Deps<&'a DynamoStore, &'a DynamoStore, Option<SqsFollowUpQueue>, SystemClock>;
 
 /// Builds the table adapter for this configuration.
 pub fn store(config: &Config, sdk: &shared::adapters::aws::SdkConfig) -> DynamoStore {
@@ -39,12 +41,21 @@ pub fn store(config: &Config, sdk: &shared::adapters::aws::SdkConfig) -> DynamoS
 }
 
 /// Builds the handler's ports.
-pub fn deps<'a>(config: &Config, store: &'a DynamoStore) -> AwsDeps<'a> {
+pub fn deps<'a>(
+    config: &Config,
+    sdk: &shared::adapters::aws::SdkConfig,
+    store: &'a DynamoStore,
+) -> AwsDeps<'a> {
     Deps {
         store,
         state: store,
+        follow_ups: config
+            .follow_up_queue_url
+            .as_ref()
+            .map(|url| SqsFollowUpQueue::new(sdk, url)),
         clock: SystemClock,
         settings: config.settings.clone(),
+        publication_lag_secs: PUBLICATION_LAG_SECS,
     }
 }
 
@@ -72,13 +83,14 @@ pub fn decode_record(body: Option<&str>) -> Result<Request, String> {
 /// # Errors
 ///
 /// Never for a well-formed SQS event; the signature leaves room for one.
-pub async fn handle<Store, State, Clk>(
-    deps: &Deps<Store, State, Clk>,
+pub async fn handle<Store, State, FollowUps, Clk>(
+    deps: &Deps<Store, State, FollowUps, Clk>,
     event: SqsEvent,
 ) -> Result<SqsBatchResponse, InvokeError>
 where
     Store: MetricStore + Sync,
     State: StateStore + Sync,
+    FollowUps: FollowUpQueue + Sync,
     Clk: Clock + Sync,
 {
     let mut failures = Vec::new();

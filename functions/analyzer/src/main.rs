@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
     let sdk = shared::adapters::aws::load_sdk_config().await;
     let store = lambda::store(&config, &sdk);
-    let deps = lambda::deps(&config, &store);
+    let deps = lambda::deps(&config, &sdk, &store);
     lambda_runtime::run(service_fn(|event: LambdaEvent<SqsEvent>| {
         let deps = &deps;
         async move { lambda::handle(deps, event.payload).await }

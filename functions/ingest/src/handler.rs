@@ -45,7 +45,7 @@ impl Default for Settings {
             selection: StackSelection::All,
             schedule_secs: 300,
             period: 60,
-            publication_lag_secs: 60,
+            publication_lag_secs: shared::ports::PUBLICATION_LAG_SECS,
             refetch_secs: 180,
             warm_start_secs: 14 * DAY,
             event_horizon_secs: DAY,
@@ -61,6 +61,10 @@ pub enum Request {
     Scheduled,
     /// A manual run for these stacks, whether selected or not.
     Stacks(Vec<String>),
+    /// A follow-up of these stacks, asked for by the analyzer when a fast
+    /// metric just turned abnormal: what a manual run fetches, and the
+    /// latencies too, whatever their cadence.
+    FollowUp(Vec<String>),
 }
 
 /// The ports and settings ingest runs with.
@@ -139,7 +143,7 @@ where
 {
     let now = deps.clock.now();
     let names: Vec<String> = match request {
-        Request::Stacks(names) => names.clone(),
+        Request::Stacks(names) | Request::FollowUp(names) => names.clone(),
         Request::Scheduled => {
             let listed = deps
                 .catalog
@@ -162,9 +166,10 @@ where
             active
         }
     };
+    let follow_up = matches!(request, Request::FollowUp(_));
     let mut report = Report::default();
     for stack in names {
-        match ingest_stack(deps, &stack, now).await {
+        match ingest_stack(deps, &stack, now, follow_up).await {
             Ok(r) => report.stacks.push(r),
             Err(e) => {
                 warn!(stack = %stack, error = %e, "ingest of stack failed");
@@ -201,6 +206,7 @@ async fn ingest_stack<Cat, Src, Store, State, Queue, Clk>(
     deps: &Deps<Cat, Src, Store, State, Queue, Clk>,
     stack: &str,
     now: Timestamp,
+    follow_up: bool,
 ) -> Result<StackReport, StackError>
 where
     Cat: StackCatalog + Sync,
@@ -304,7 +310,8 @@ where
     report.watched = inventory.metrics.len();
 
     // What is due at this tick: new metrics (warm start), every metric while
-    // an insight is open, and otherwise each metric at its cadence.
+    // an insight is open, and otherwise each metric at its cadence (the
+    // frequent ones at every follow-up).
     let hot = deps.state.has_open_insight(stack).await?;
     let end = now.floor(period);
     let covered_end = now.add(-s.publication_lag_secs).floor(period);
@@ -315,7 +322,10 @@ where
             Some(until) => {
                 let every = m.watched.spec.cadence.ticks() * s.schedule_secs;
                 let stale = now.since(until) + s.publication_lag_secs;
-                let due = hot || m.watched.spec.cadence == Cadence::Fast || stale >= every;
+                let due = hot
+                    || m.watched.spec.cadence == Cadence::Fast
+                    || (follow_up && m.watched.spec.cadence == Cadence::Frequent)
+                    || stale >= every;
                 if !due {
                     continue;
                 }

@@ -13,8 +13,8 @@ use crate::domain::time::{TimeRange, Timestamp};
 use crate::domain::window::MetricWindow;
 use crate::messages::Notification;
 use crate::ports::{
-    AnalysisQueue, DeliveryLog, MetricStore, Notifier, PublishError, StateStore, StoreError,
-    Version,
+    AnalysisQueue, DeliveryLog, FollowUpQueue, MetricStore, Notifier, PublishError, StateStore,
+    StoreError, Version,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -205,6 +205,57 @@ impl InMemoryQueue {
 impl AnalysisQueue for InMemoryQueue {
     async fn request(&self, stack: &str, now: Timestamp) -> Result<(), StoreError> {
         lock(&self.requests).push_back((stack.to_string(), now));
+        Ok(())
+    }
+}
+
+/// Follow-ups in memory, by the time they are due.
+#[derive(Debug, Default)]
+pub struct InMemoryFollowUps {
+    due: Mutex<BTreeMap<Timestamp, BTreeSet<String>>>,
+}
+
+impl InMemoryFollowUps {
+    /// No follow-up asked for.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The earliest time a follow-up is due, if any.
+    pub fn next(&self) -> Option<Timestamp> {
+        lock(&self.due).first_key_value().map(|(at, _)| *at)
+    }
+
+    /// Takes the stacks of the earliest follow-up if it is due before
+    /// `before`, with its time.
+    pub fn take_before(&self, before: Timestamp) -> Option<(Timestamp, Vec<String>)> {
+        let mut due = lock(&self.due);
+        let (&at, _) = due.first_key_value()?;
+        if at >= before {
+            return None;
+        }
+        due.remove(&at)
+            .map(|stacks| (at, stacks.into_iter().collect()))
+    }
+
+    /// Forgets the follow-ups due at or before `t` (a tick at `t` did their
+    /// work).
+    pub fn drop_through(&self, t: Timestamp) {
+        lock(&self.due).retain(|at, _| *at > t);
+    }
+}
+
+impl FollowUpQueue for InMemoryFollowUps {
+    async fn follow_up(
+        &self,
+        stack: &str,
+        at: Timestamp,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        lock(&self.due)
+            .entry(at.max(now))
+            .or_default()
+            .insert(stack.to_string());
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{SignalClass, ValueKind, WatchedMetric};
+use super::catalog::{Cadence, SignalClass, ValueKind, WatchedMetric};
 use super::detector::{Baseline, Episode, EpisodeChange, SignalTraits};
 use super::explain::StackContext;
 use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
@@ -99,6 +99,29 @@ pub fn needed_from(state: &StackState, inventory: &StackInventory) -> Option<Tim
                 None => Timestamp::from_secs(i64::MIN / 2),
             },
         )
+        .min()
+}
+
+/// When the stack should be looked at again before the next scheduled
+/// tick: as soon as the next point of a fast metric that just turned
+/// abnormal exists (the end of its period; the caller adds CloudWatch's
+/// publication lag), while no insight is open. An incident is then
+/// confirmed a point or two after it starts rather than at the next tick,
+/// and a quiet stack is never looked at more often.
+pub fn follow_up(state: &StackState, inventory: &StackInventory) -> Option<Timestamp> {
+    if state.insights.open().is_some() {
+        return None;
+    }
+    inventory
+        .metrics
+        .iter()
+        .filter(|m| matches!(m.watched.spec.cadence, Cadence::Fast | Cadence::Frequent))
+        .filter_map(|m| {
+            let b = state.baselines.get(&m.watched.key)?;
+            let next = b.next()?;
+            let period = i64::from(m.watched.key.period());
+            b.unsettled(period).then(|| next.add(period))
+        })
         .min()
 }
 

@@ -217,6 +217,9 @@ const YOUNG: u16 = 8;
 const SHRINK: f32 = 5.0;
 /// History needed before judging: one full daily cycle.
 const WARMUP: i64 = DAY;
+/// Periods after its start during which an anomaly that has not opened an
+/// insight is worth a follow-up.
+pub const UNSETTLED_PERIODS: i64 = 10;
 /// An anomaly that lasts this long becomes the new normal.
 const ADAPT_AFTER: i64 = 6 * 3_600;
 
@@ -299,6 +302,17 @@ impl Baseline {
         if self.next.is_none_or(|n| n < t) {
             self.next = Some(t);
         }
+    }
+
+    /// Whether the last point judged was abnormal and the anomaly, if one
+    /// started, is younger than [`UNSETTLED_PERIODS`]: the next points
+    /// will soon tell whether it is an incident.
+    pub fn unsettled(&self, period: i64) -> bool {
+        let young = match (self.episode, self.last_judged) {
+            (Some(ep), Some(last)) => last.since(ep.start) < UNSETTLED_PERIODS * period.max(1),
+            _ => true,
+        };
+        (self.up_bits | self.down_bits) & 1 != 0 && young
     }
 
     /// Points learned so far.
@@ -1233,6 +1247,25 @@ mod tests {
         // Version 4 counted a slot's points in two bytes.
         assert_eq!(Baseline::decode(&b.encode_as(4)).unwrap(), b);
         assert_eq!(b.encode_as(4).len(), b.encode().len() + SLOTS);
+    }
+
+    #[test]
+    fn an_abnormal_last_point_is_unsettled_until_normal_or_old() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 300.0));
+        assert!(!b.unsettled(60));
+        // One point far beyond the band: the next will tell.
+        run(&mut b, 3 * 1440..3 * 1440 + 1, &tr, |_| 3000.0);
+        assert!(b.unsettled(60));
+        // Back to normal: nothing to wait for.
+        run(&mut b, 3 * 1440 + 1..3 * 1440 + 7, &tr, |m| daily(m, 300.0));
+        assert!(!b.unsettled(60));
+        // An anomaly that has gone on for a while without an insight is no
+        // longer worth a follow-up.
+        run(&mut b, 4 * 1440..4 * 1440 + 30, &tr, |_| 3000.0);
+        assert!(b.episode().is_some());
+        assert!(!b.unsettled(60));
     }
 
     #[test]
