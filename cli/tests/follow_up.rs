@@ -3,8 +3,9 @@
 //! reported then, not at the tick after.
 #![allow(clippy::unwrap_used)]
 
-use shared::synth::{Injected, Injection, Spec, generate};
-use stackwatch::replay;
+mod common;
+
+use shared::synth::{Injected, Injection, Spec};
 
 #[tokio::test]
 async fn an_incident_confirmed_just_after_a_tick_is_reported_before_the_next_one() {
@@ -22,16 +23,7 @@ async fn an_incident_confirmed_just_after_a_tick_is_reported_before_the_next_one
             what: Injected::Timeouts { fraction: 0.6 },
         });
     }
-    let generated = generate(&spec).unwrap();
-    let scenario =
-        shared::adapters::scenario::parse("follow-up.json", generated.scenario_json()).unwrap();
-    let first = scenario.span().unwrap().0;
-    let options = replay::Options {
-        history_secs: Some(generated.truth.eval_start.since(first)),
-        ..replay::Options::default()
-    };
-    let outcome = replay::run(vec![scenario], &options).await.unwrap();
-    let score = shared::truth::score(&generated.truth, &outcome.insights);
+    let (outcome, score) = common::replay_and_score(&spec).await;
     let times: Vec<i64> = score
         .incidents
         .iter()

@@ -3,8 +3,9 @@
 //! three days in a row is three insights, not one that then became normal.
 #![allow(clippy::unwrap_used)]
 
-use shared::synth::{Injected, Injection, Spec, generate};
-use stackwatch::replay;
+mod common;
+
+use shared::synth::{Injected, Injection, Spec};
 
 #[tokio::test]
 async fn the_same_incident_at_the_same_time_three_days_in_a_row_is_reported_three_times() {
@@ -22,16 +23,7 @@ async fn the_same_incident_at_the_same_time_three_days_in_a_row_is_reported_thre
             what: Injected::Timeouts { fraction: 0.6 },
         });
     }
-    let generated = generate(&spec).unwrap();
-    let scenario =
-        shared::adapters::scenario::parse("repeated.json", generated.scenario_json()).unwrap();
-    let first = scenario.span().unwrap().0;
-    let options = replay::Options {
-        history_secs: Some(generated.truth.eval_start.since(first)),
-        ..replay::Options::default()
-    };
-    let outcome = replay::run(vec![scenario], &options).await.unwrap();
-    let score = shared::truth::score(&generated.truth, &outcome.insights);
+    let (_, score) = common::replay_and_score(&spec).await;
     let detected: Vec<bool> = score.incidents.iter().map(|i| i.detected).collect();
     assert_eq!(detected, vec![true, true, true], "{score}");
     // Each time as quickly as the first.
