@@ -128,7 +128,7 @@ where
                 report.changes = changes.len();
                 report.follow_up = inventory
                     .as_ref()
-                    .and_then(|i| follow_up(&state, i))
+                    .and_then(|i| follow_up(&state, i, now))
                     .map(|at| at.add(deps.publication_lag_secs))
                     // A point that should be out by now and is not (a
                     // sparse metric) is left to the next tick.

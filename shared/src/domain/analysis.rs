@@ -103,15 +103,32 @@ pub fn needed_from(state: &StackState, inventory: &StackInventory) -> Option<Tim
 }
 
 /// When the stack should be looked at again before the next scheduled
-/// tick: as soon as the next point of a fast metric that just turned
-/// abnormal exists (the end of its period; the caller adds CloudWatch's
-/// publication lag), while no insight is open. An incident is then
-/// confirmed a point or two after it starts rather than at the next tick,
-/// and a quiet stack is never looked at more often.
-pub fn follow_up(state: &StackState, inventory: &StackInventory) -> Option<Timestamp> {
+/// tick (the end of the period whose point is awaited; the caller adds
+/// CloudWatch's publication lag), while no insight is open:
+///
+/// - as soon as the next point of a fast or frequent metric that just
+///   turned abnormal exists: an incident is then confirmed a point or two
+///   after it starts rather than at the next tick;
+/// - for the first [`DEPLOY_WATCH_SECS`] after one of the stack's resources
+///   was updated, at each new point of its fast and frequent metrics: a bad
+///   deployment, the most common cause of incidents, is seen at its first
+///   point.
+///
+/// A quiet stack that nobody deploys is never looked at more often.
+pub fn follow_up(
+    state: &StackState,
+    inventory: &StackInventory,
+    now: Timestamp,
+) -> Option<Timestamp> {
     if state.insights.open().is_some() {
         return None;
     }
+    let deployed: Vec<(&str, Timestamp)> = inventory
+        .events
+        .iter()
+        .filter(|e| e.status == "UPDATE_COMPLETE" && now.since(e.time) < DEPLOY_WATCH_SECS)
+        .map(|e| (e.resource.physical_id.as_str(), e.time))
+        .collect();
     inventory
         .metrics
         .iter()
@@ -120,10 +137,17 @@ pub fn follow_up(state: &StackState, inventory: &StackInventory) -> Option<Times
             let b = state.baselines.get(&m.watched.key)?;
             let next = b.next()?;
             let period = i64::from(m.watched.key.period());
-            b.unsettled(period).then(|| next.add(period))
+            let watched = deployed
+                .iter()
+                .any(|(id, at)| *id == m.watched.resource.physical_id && next.add(period) > *at);
+            (b.unsettled(period) || watched).then(|| next.add(period))
         })
         .min()
 }
+
+/// How long after a resource's update its metrics are followed up point by
+/// point.
+pub const DEPLOY_WATCH_SECS: i64 = 5 * 60;
 
 /// Judges every new, settled point of the stack's metrics and applies the
 /// resulting anomaly changes to its insights.
@@ -365,6 +389,35 @@ mod tests {
             metrics,
             ..StackInventory::default()
         }
+    }
+
+    #[test]
+    fn a_deployed_function_is_followed_up_point_by_point_for_five_minutes() {
+        let mut inv = inventory();
+        let deployed = Timestamp::from_secs(T0 + 4 * DAY + 50 * 60 + 52);
+        inv.events.push(crate::domain::event::StackEvent {
+            time: deployed,
+            resource: inv.resources[0].clone(),
+            status: "UPDATE_COMPLETE".into(),
+            reason: None,
+        });
+        let mut state = StackState::default();
+        let key = inv.metrics[0].watched.key.clone();
+        let mut b = Baseline::new();
+        // Judged up to 20:49: the point of 20:50 is next.
+        let next = Timestamp::from_secs(T0 + 4 * DAY + 50 * 60);
+        b.advance(next);
+        state.baselines.insert(key, b);
+        let now = Timestamp::from_secs(T0 + 4 * DAY + 52 * 60);
+        assert_eq!(follow_up(&state, &inv, now), Some(next.add(60)));
+        // Long after the deployment, a quiet metric waits for the tick.
+        assert_eq!(
+            follow_up(&state, &inv, deployed.add(DEPLOY_WATCH_SECS)),
+            None
+        );
+        // Without a deployment, nothing.
+        inv.events.clear();
+        assert_eq!(follow_up(&state, &inv, now), None);
     }
 
     /// Errors: one every so often for three days, then a burst of 30 a
