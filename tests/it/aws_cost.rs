@@ -44,6 +44,8 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
         return;
     };
     let mut world = World::create(emu, 4).await;
+    // The API has a stage with requests: its metrics are watched too.
+    world.put_api_requests(-60, 0, 40.0).await;
     let stores = world.stores();
     // The warm start is a one-off: count from the next tick on.
     world.tick(&stores, start_time()).await;
@@ -194,9 +196,10 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/stackwatch-cost.txt");
     std::fs::write(&path, &report).unwrap();
     // What the call counts decide (all but compute, which the emulator's
-    // speed decides) stays within the target with room for compute.
+    // speed decides) stays within the target with room for compute and
+    // follow-ups (a few thousandths).
     assert!(
-        counted / resources <= 0.19,
+        counted / resources <= 0.195,
         "{:.4} $ per resource-month before compute:\n{report}",
         counted / resources
     );

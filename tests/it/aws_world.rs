@@ -230,17 +230,51 @@ impl World {
     /// Writes `value` errors per minute of the function for minutes
     /// `[from, to)` after the start.
     pub(crate) async fn put_errors(&self, from: i64, to: i64, value: f64) {
+        let function = self.function.clone();
+        self.put_metric(
+            "AWS/Lambda",
+            "Errors",
+            &[("FunctionName", &function)],
+            from,
+            to,
+            value,
+        )
+        .await;
+    }
+
+    /// Writes `value` requests per minute of the API's stage `prod` for
+    /// minutes `[from, to)` after the start (which lets discovery find the
+    /// stage, as CloudWatch's ListMetrics does for a real API).
+    pub(crate) async fn put_api_requests(&self, from: i64, to: i64, value: f64) {
+        let api = format!("{}-api", self.emu.ns);
+        self.put_metric(
+            "AWS/ApiGateway",
+            "Count",
+            &[("ApiName", &api), ("Stage", "prod")],
+            from,
+            to,
+            value,
+        )
+        .await;
+    }
+
+    async fn put_metric(
+        &self,
+        namespace: &str,
+        name: &str,
+        dimensions: &[(&str, &str)],
+        from: i64,
+        to: i64,
+        value: f64,
+    ) {
         let cw = aws_sdk_cloudwatch::Client::new(&self.emu.sdk);
         let data: Vec<MetricDatum> = (from..to)
             .map(|m| {
-                MetricDatum::builder()
-                    .metric_name("Errors")
-                    .dimensions(
-                        CwDimension::builder()
-                            .name("FunctionName")
-                            .value(&self.function)
-                            .build(),
-                    )
+                let mut datum = MetricDatum::builder().metric_name(name);
+                for (k, v) in dimensions {
+                    datum = datum.dimensions(CwDimension::builder().name(*k).value(*v).build());
+                }
+                datum
                     .timestamp(aws_smithy_types::DateTime::from_secs(
                         start_time().add(m * 60).secs(),
                     ))
@@ -249,7 +283,7 @@ impl World {
             })
             .collect();
         cw.put_metric_data()
-            .namespace("AWS/Lambda")
+            .namespace(namespace)
             .set_metric_data(Some(data))
             .send()
             .await
