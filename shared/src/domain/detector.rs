@@ -143,6 +143,41 @@ pub struct Episode {
 }
 
 impl Episode {
+    /// An anomaly from `start` whose first abnormal point, at `t`, has
+    /// `value` where `expected` was, `score` spreads away.
+    pub(crate) fn begin(
+        direction: Direction,
+        start: Timestamp,
+        t: Timestamp,
+        value: f64,
+        expected: f64,
+        score: f64,
+    ) -> Self {
+        Self {
+            direction,
+            start,
+            last_abnormal: t,
+            points: 1,
+            observed_sum: value,
+            expected_sum: expected,
+            peak: value,
+            peak_score: score.abs(),
+        }
+    }
+
+    /// Takes another abnormal point.
+    pub(crate) fn take(&mut self, t: Timestamp, value: f64, expected: f64, score: f64) {
+        self.last_abnormal = t;
+        self.points += 1;
+        self.observed_sum += value;
+        self.expected_sum += expected;
+        self.peak = match self.direction {
+            Direction::Increase => self.peak.max(value),
+            Direction::Decrease => self.peak.min(value),
+        };
+        self.peak_score = self.peak_score.max(score.abs());
+    }
+
     /// Mean observed value over the abnormal points.
     pub fn observed(&self) -> f64 {
         self.observed_sum / f64::from(self.points.max(1))
@@ -561,15 +596,7 @@ impl Baseline {
                 Direction::Decrease => self.down_bits |= 1,
             }
             if let Some(ep) = self.episode.as_mut().filter(|ep| ep.direction == direction) {
-                ep.last_abnormal = t;
-                ep.points += 1;
-                ep.observed_sum += value;
-                ep.expected_sum += expected;
-                ep.peak = match direction {
-                    Direction::Increase => ep.peak.max(value),
-                    Direction::Decrease => ep.peak.min(value),
-                };
-                ep.peak_score = ep.peak_score.max(score.abs());
+                ep.take(t, value, expected, score);
                 // A very long anomaly is the new normal: let the level follow.
                 if t.since(ep.start) >= ADAPT_AFTER {
                     let ended = *ep;
@@ -619,16 +646,8 @@ impl Baseline {
                 if let Some(k) = sustained {
                     oldest = oldest.max(k - 1);
                 }
-                let ep = Episode {
-                    direction,
-                    start: t.add(-(i64::from(oldest)) * period),
-                    last_abnormal: t,
-                    points: 1,
-                    observed_sum: value,
-                    expected_sum: expected,
-                    peak: value,
-                    peak_score: score.abs(),
-                };
+                let start = t.add(-(i64::from(oldest)) * period);
+                let ep = Episode::begin(direction, start, t, value, expected, score);
                 self.episode = Some(ep);
                 return EpisodeChange::Started(ep);
             }

@@ -558,15 +558,7 @@ impl Baseline {
                 Direction::Decrease => self.down_bits |= 1,
             }
             if let Some(ep) = self.episode.as_mut().filter(|ep| ep.direction == direction) {
-                ep.last_abnormal = t;
-                ep.points += 1;
-                ep.observed_sum += value;
-                ep.expected_sum += expected;
-                ep.peak = match direction {
-                    Direction::Increase => ep.peak.max(value),
-                    Direction::Decrease => ep.peak.min(value),
-                };
-                ep.peak_score = ep.peak_score.max(score.abs());
+                ep.take(t, value, expected, score);
                 self.generic.episode_level += 0.2 * (value as f32 - self.generic.episode_level);
                 if ep.points >= SETTLE_POINTS {
                     // A long anomaly has become the new normal.
@@ -612,16 +604,7 @@ impl Baseline {
                 || (!burst
                     && (ordinary || habit || (busy && deviation <= EXCURSION_RATIO * remembered)));
             if self.episode.is_none() && (run || recent >= 3 || spike) && !quiet {
-                let ep = Episode {
-                    direction,
-                    start: t,
-                    last_abnormal: t,
-                    points: 1,
-                    observed_sum: value,
-                    expected_sum: expected,
-                    peak: value,
-                    peak_score: score.abs(),
-                };
+                let ep = Episode::begin(direction, t, t, value, expected, score);
                 self.episode = Some(ep);
                 self.generic.prior = Some(self.snapshot());
                 self.generic.episode_level = value as f32;
