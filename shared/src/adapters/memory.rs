@@ -221,11 +221,6 @@ impl InMemoryFollowUps {
         Self::default()
     }
 
-    /// The earliest time a follow-up is due, if any.
-    pub fn next(&self) -> Option<Timestamp> {
-        lock(&self.due).first_key_value().map(|(at, _)| *at)
-    }
-
     /// Takes the stacks of the earliest follow-up if it is due before
     /// `before`, with its time.
     pub fn take_before(&self, before: Timestamp) -> Option<(Timestamp, Vec<String>)> {

@@ -70,15 +70,20 @@ fn b(v: Vec<u8>) -> AttributeValue {
 
 /// A short, stable hash: 16 hex digits of SHA-256.
 fn short_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .take(8)
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    to_hex(&short_digest(bytes))
 }
 
+/// The first 8 bytes of the SHA-256 of `bytes`.
+fn short_digest(bytes: &[u8]) -> [u8; 8] {
+    let digest = Sha256::digest(bytes);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
+}
+
+/// A metric's name in partition keys: its tag in hex.
 fn metric_hash(key: &MetricKey) -> String {
-    short_hash(key.id().as_bytes())
+    to_hex(&metric_tag(key))
 }
 
 /// Time keys sort as strings: seconds, zero-padded.
@@ -429,10 +434,7 @@ fn buckets(from: Timestamp, to: Timestamp) -> Vec<Timestamp> {
 
 /// The 8 bytes of a metric's hash that name it inside a window pack.
 fn metric_tag(key: &MetricKey) -> [u8; 8] {
-    let digest = Sha256::digest(key.id().as_bytes());
-    let mut tag = [0u8; 8];
-    tag.copy_from_slice(&digest[..8]);
-    tag
+    short_digest(key.id().as_bytes())
 }
 
 /// A metric's tag in a window pack.
