@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::calendar::UsersNight;
 use super::catalog::{Cadence, SignalClass, ValueKind, WatchedMetric};
 use super::detector::{Baseline, Episode, EpisodeChange, SignalTraits};
 use super::explain::StackContext;
@@ -165,6 +166,7 @@ pub fn analyze(
 ) -> Analysis {
     let settled = now.add(-settings.settle_secs);
     let mut analysis = Analysis::default();
+    let night = users_night(state, inventory);
     let mut events: Vec<(Timestamp, usize, SignalEvent<'_>)> = Vec::new();
     for (index, tracked) in inventory.metrics.iter().enumerate() {
         let Some(window) = windows.get(&tracked.watched.key) else {
@@ -177,6 +179,7 @@ pub fn analyze(
             window,
             &inventory.configs,
             settled,
+            night.filter(|_| follows_traffic(&tracked.watched)),
             settings,
             &mut |t, change| {
                 let rate = match change {
@@ -296,6 +299,31 @@ fn error_rate(
     })
 }
 
+/// The users' night, read from the stack's busiest traffic metric (the one
+/// whose profile peaks highest), once it has learned a day.
+fn users_night(state: &StackState, inventory: &StackInventory) -> Option<UsersNight> {
+    inventory
+        .metrics
+        .iter()
+        .filter(|m| m.watched.spec.class == SignalClass::Traffic)
+        .filter_map(|m| state.baselines.get(&m.watched.key)?.hourly_profile())
+        .max_by(|a, b| {
+            let peak = |p: &[f64; 24]| p.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            peak(a).total_cmp(&peak(b))
+        })
+        .and_then(|p| UsersNight::infer(&p))
+}
+
+/// Whether a metric moves with the amount of traffic (and so changes level
+/// when the users' weekend starts or ends): requests, invocations,
+/// concurrency, consumed capacity.
+fn follows_traffic(metric: &WatchedMetric) -> bool {
+    matches!(
+        metric.spec.class,
+        SignalClass::Traffic | SignalClass::Concurrency | SignalClass::Capacity
+    )
+}
+
 #[allow(clippy::too_many_arguments)]
 fn judge_metric(
     state: &mut StackState,
@@ -304,6 +332,7 @@ fn judge_metric(
     window: &MetricWindow,
     configs: &BTreeMap<String, ConfigValue>,
     settled: Timestamp,
+    night: Option<UsersNight>,
     settings: &AnalyzerSettings,
     emit: &mut impl FnMut(Timestamp, EpisodeChange),
 ) -> u64 {
@@ -348,6 +377,17 @@ fn judge_metric(
             Observation::NoSamples if traits.kind == ValueKind::Count => 0.0,
             Observation::NoSamples => continue,
         };
+        // At the users' weekend boundary, traffic takes its new level
+        // rather than being judged against the old one.
+        if let Some(boundary) = night.and_then(|n| n.weekend_boundary(t))
+            && baseline.relevel(t, value, &traits, &sensitivity, boundary)
+        {
+            if let Some(p) = peaks.as_mut() {
+                p.record(t, value);
+            }
+            judged += 1;
+            continue;
+        }
         if let Some((_, change)) = baseline.observe(t, value, &traits, &sensitivity) {
             if let Some(p) = peaks.as_mut() {
                 p.record(t, value);
@@ -486,5 +526,107 @@ mod tests {
         // none inside it is.
         assert_eq!(learned(&excluded), 4 * 1440 - 3 * 60);
         assert!(learned(&plain) > learned(&excluded));
+    }
+
+    /// A function's invocations over `days` from `T0` (a Thursday): a
+    /// daily curve for users at UTC, quietest at 03:00, busiest at 15:00,
+    /// with a few percent of noise; `shape` scales each minute.
+    fn traffic(
+        days: i64,
+        shape: impl Fn(i64) -> f64,
+    ) -> (StackInventory, BTreeMap<MetricKey, MetricWindow>) {
+        let resources = vec![Resource::new("F", "shop-F-1", "AWS::Lambda::Function")];
+        let end = Timestamp::from_secs(T0 + days * DAY);
+        let metrics: Vec<TrackedMetric> = plan_metrics(&resources, &BTreeMap::new(), &[], 60)
+            .into_iter()
+            .filter(|m| m.key.name() == "Invocations")
+            .map(|watched| TrackedMetric {
+                watched,
+                fetched_until: Some(end),
+                live_from: Timestamp::from_secs(T0 + DAY),
+            })
+            .collect();
+        let key = metrics[0].watched.key.clone();
+        let points = (0..days * 1440).map(|m| {
+            let hour = (m % 1440) as f64 / 60.0;
+            let curve = 0.1 + 0.45 * (1.0 - ((hour - 3.0) / 24.0 * std::f64::consts::TAU).cos());
+            let noise = ((m * 2_654_435_761) % 1000) as f64 / 1000.0 - 0.5;
+            let v = (1000.0 * curve * shape(m) * (1.0 + 0.08 * noise)).round();
+            (Timestamp::from_secs(T0 + m * 60), v)
+        });
+        let range = TimeRange::new(Timestamp::from_secs(T0), end);
+        let windows = [(key, MetricWindow::from_fetch(range, points, 60))]
+            .into_iter()
+            .collect();
+        let inv = StackInventory {
+            stack: "shop".into(),
+            resources,
+            metrics,
+            ..StackInventory::default()
+        };
+        (inv, windows)
+    }
+
+    fn opened(days: i64, shape: impl Fn(i64) -> f64) -> Vec<String> {
+        let (inv, windows) = traffic(days, shape);
+        let mut state = StackState::default();
+        let mut names = Vec::new();
+        // Every five minutes, as the schedule runs it.
+        for tick in 1..=days * 288 {
+            let now = Timestamp::from_secs(T0 + tick * 300);
+            let analysis = analyze(
+                &mut state,
+                &inv,
+                &windows,
+                now,
+                &AnalyzerSettings::default(),
+            );
+            names.extend(
+                analysis
+                    .changes
+                    .into_iter()
+                    .filter(|c| c.kind == crate::domain::insight::ChangeKind::NewInsight)
+                    .map(|c| c.insight.name),
+            );
+        }
+        names
+    }
+
+    /// Minute of `T0` at which the users' Saturday starts (UTC users).
+    const SATURDAY: i64 = 2 * 1440;
+
+    #[test]
+    fn traffic_that_steps_at_the_users_weekend_takes_its_new_level() {
+        // Weekend traffic at 40% of weekdays from Saturday midnight: no
+        // insight, then or later in the day.
+        let weekend = |m: i64| if m >= SATURDAY { 0.4 } else { 1.0 };
+        assert_eq!(opened(3, weekend), Vec::<String>::new());
+        // The same drop seven minutes later is no weekend: an incident.
+        let late = |m: i64| if m >= SATURDAY + 7 { 0.4 } else { 1.0 };
+        assert_eq!(opened(3, late).len(), 1);
+        // So is the same drop at midnight on a Thursday.
+        let thursday = |m: i64| {
+            if m >= SATURDAY - 2 * 1440 + 1440 {
+                0.4
+            } else {
+                1.0
+            }
+        };
+        assert_eq!(opened(2, thursday).len(), 1);
+    }
+
+    #[test]
+    fn a_surge_just_after_the_weekend_starts_is_still_an_incident() {
+        // Weekend traffic steps down at midnight, then a surge four times
+        // the new level starts three minutes later.
+        let surge = |m: i64| {
+            let weekend = if m >= SATURDAY { 0.4 } else { 1.0 };
+            if (SATURDAY + 3..SATURDAY + 60).contains(&m) {
+                weekend * 4.0
+            } else {
+                weekend
+            }
+        };
+        assert_eq!(opened(3, surge).len(), 1);
     }
 }

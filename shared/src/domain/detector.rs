@@ -255,6 +255,12 @@ const WARMUP: i64 = DAY;
 /// Periods after its start during which an anomaly that has not opened an
 /// insight is worth a follow-up.
 pub const UNSETTLED_PERIODS: i64 = 10;
+/// Most a point may move the level while re-levelling after a change of
+/// the day's type, in the transformed space (about ×4.5).
+const RELEVEL_STEP: f32 = 1.5;
+/// Spreads beyond the band that make a point at a weekend boundary a step
+/// of the day's level (a single point, so well below the threshold).
+const STEP_SCORE: f64 = 2.0;
 /// An anomaly that lasts this long becomes the new normal.
 const ADAPT_AFTER: i64 = 6 * 3_600;
 
@@ -285,6 +291,9 @@ pub struct Baseline {
     /// excursion began there, then per slot how many days in a row one did
     /// (see `generic`); empty until an excursion is seen.
     pub(crate) recur: Vec<u8>,
+    /// The last weekend boundary at which the metric stepped: points in
+    /// its grace re-level (see [`Baseline::relevel`]).
+    pub(crate) relevel_from: Option<Timestamp>,
 }
 
 impl Default for Baseline {
@@ -310,6 +319,7 @@ impl Baseline {
             generic: Generic::default(),
             recent: Vec::new(),
             recur: Vec::new(),
+            relevel_from: None,
         }
     }
 
@@ -353,6 +363,91 @@ impl Baseline {
     /// Points learned so far.
     pub fn learned(&self) -> u32 {
         self.learned
+    }
+
+    /// The daily profile by UTC hour in the transformed space (the mean of
+    /// each hour's slots, the short-term level left out), once a whole day
+    /// has been learned.
+    pub fn hourly_profile(&self) -> Option<[f64; 24]> {
+        let first = self.first?;
+        let last = self.last_judged?;
+        if last.since(first) < WARMUP || self.slots.iter().any(|s| s.n == 0) {
+            return None;
+        }
+        let per_hour = SLOTS / 24;
+        let mut out = [0.0; 24];
+        for (hour, v) in out.iter_mut().enumerate() {
+            let slots = &self.slots[hour * per_hour..(hour + 1) * per_hour];
+            *v = slots.iter().map(|s| f64::from(s.loc)).sum::<f64>() / per_hour as f64;
+        }
+        Some(out)
+    }
+
+    /// Takes the point at `t`, in the grace after `boundary` (a possible
+    /// change of the day's type: the users' weekend starting or ending),
+    /// as evidence of the new day's level rather than judging it, provided
+    /// the metric stepped right at the boundary: its point of the
+    /// boundary's own period was [`STEP_SCORE`] spreads beyond the band,
+    /// whatever the size of the change. The short-term level then becomes
+    /// the running mean of the points since the boundary, each point
+    /// moving it by at most [`RELEVEL_STEP`], until a point is abnormal
+    /// even against the new level (then it is judged as usual). The point
+    /// is normal for persistence and teaches no slot.
+    ///
+    /// Returns false, and changes nothing, when the point must be judged
+    /// as usual: no step at the boundary (a change that starts a minute
+    /// later is an incident like any other), an anomaly ongoing, too short
+    /// a history, a period judged already, or a generic metric.
+    pub fn relevel(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+        boundary: Timestamp,
+    ) -> bool {
+        if traits.kind == ValueKind::Generic
+            || self.episode.is_some()
+            || self.next.is_some_and(|next| t < next)
+            || !value.is_finite()
+            || t < boundary
+        {
+            return false;
+        }
+        let Some(band) = self.expectation(t) else {
+            return false;
+        };
+        let period = traits.period.max(1);
+        let index = t.since(boundary) / period;
+        let y = transform(value, traits.kind);
+        let score = Self::beyond_band(value, y, traits.kind, band).map_or(0.0, |(_, _, s)| s);
+        if self.relevel_from == Some(boundary) {
+            // Something on top of the new level (a spike starting a few
+            // minutes after midnight) is judged, not learned.
+            if score.abs() >= sensitivity.z_threshold {
+                self.relevel_from = None;
+                return false;
+            }
+        } else if index == 0 && score.abs() >= STEP_SCORE {
+            self.relevel_from = Some(boundary);
+        } else {
+            return false;
+        }
+        let gap = self
+            .last_judged
+            .map_or(1, |last| (t.since(last) / traits.period.max(1)).max(1));
+        self.last_judged = Some(t);
+        self.next = Some(t.add(traits.period.max(1)));
+        self.shift_bits(gap);
+        if self.recent.len() >= RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(0.0);
+        let own = self.slots[Self::slot_index(t)].loc;
+        let weight = 1.0 / (index as f32 + 1.0);
+        let step = (y as f32 - own - self.level).clamp(-RELEVEL_STEP, RELEVEL_STEP);
+        self.level += weight * step;
+        true
     }
 
     /// Judges the value of the period starting at `t` and learns from it if
@@ -478,12 +573,9 @@ impl Baseline {
         let Some((low, high, model_sd)) = self.expectation(t) else {
             return (Verdict::InsufficientHistory, 0.0, None);
         };
-        // Distance to the band; inside it the point is as expected.
-        let (edge, direction) = if y > high {
-            (high, Direction::Increase)
-        } else if y < low {
-            (low, Direction::Decrease)
-        } else {
+        let Some((direction, expected, score)) =
+            Self::beyond_band(value, y, traits.kind, (low, high, model_sd))
+        else {
             let own = f64::from(self.slots[Self::slot_index(t)].loc + self.level);
             return (
                 Verdict::Normal {
@@ -492,29 +584,6 @@ impl Baseline {
                 0.0,
                 None,
             );
-        };
-        let expected = inverse(edge, traits.kind);
-        let score = match traits.kind {
-            ValueKind::Count => {
-                // Two tests, both must fail: the count is implausible for a
-                // Poisson process at the expected rate, and the shift is
-                // beyond the day-to-day variability of the profile (its
-                // spread less the Poisson part, which the first test has).
-                let poisson_var = expected / ((expected + 1.0) * (expected + 1.0));
-                let model = (model_sd * model_sd - poisson_var)
-                    .max(MODEL_FLOOR * MODEL_FLOOR)
-                    .sqrt();
-                let z_model = (y - edge) / model;
-                let z_poisson = poisson_z(value, expected);
-                if z_model.abs() < z_poisson.abs() {
-                    z_model
-                } else {
-                    z_poisson
-                }
-            }
-            ValueKind::Latency | ValueKind::Gauge | ValueKind::Generic => {
-                (y - edge) / (model_sd * model_sd + MODEL_FLOOR * MODEL_FLOOR).sqrt()
-            }
         };
         let change = (value - expected).abs();
         let ratio = if direction == Direction::Increase {
@@ -573,6 +642,49 @@ impl Baseline {
             }
         }
         (Verdict::Normal { expected }, evidence, None)
+    }
+
+    /// How far a point is beyond the band `(low, high, model_sd)` of its
+    /// time: its direction, the band edge in the metric's units and the
+    /// score in spreads (for counts, the smaller of the Poisson and the
+    /// model score). `None` inside the band.
+    fn beyond_band(
+        value: f64,
+        y: f64,
+        kind: ValueKind,
+        (low, high, model_sd): (f64, f64, f64),
+    ) -> Option<(Direction, f64, f64)> {
+        let (edge, direction) = if y > high {
+            (high, Direction::Increase)
+        } else if y < low {
+            (low, Direction::Decrease)
+        } else {
+            return None;
+        };
+        let expected = inverse(edge, kind);
+        let score = match kind {
+            ValueKind::Count => {
+                // Two tests, both must fail: the count is implausible for a
+                // Poisson process at the expected rate, and the shift is
+                // beyond the day-to-day variability of the profile (its
+                // spread less the Poisson part, which the first test has).
+                let poisson_var = expected / ((expected + 1.0) * (expected + 1.0));
+                let model = (model_sd * model_sd - poisson_var)
+                    .max(MODEL_FLOOR * MODEL_FLOOR)
+                    .sqrt();
+                let z_model = (y - edge) / model;
+                let z_poisson = poisson_z(value, expected);
+                if z_model.abs() < z_poisson.abs() {
+                    z_model
+                } else {
+                    z_poisson
+                }
+            }
+            ValueKind::Latency | ValueKind::Gauge | ValueKind::Generic => {
+                (y - edge) / (model_sd * model_sd + MODEL_FLOOR * MODEL_FLOOR).sqrt()
+            }
+        };
+        Some((direction, expected, score))
     }
 
     fn track(
@@ -815,7 +927,8 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// Version 5 stores a slot's count in one byte (it saturates at
 /// [`SLOT_N_MAX`]): 288 bytes less, which keeps a stored baseline within
 /// three DynamoDB write units.
-const ENCODING_VERSION: u8 = 5;
+/// Version 6 adds the weekend boundary the metric last stepped at.
+const ENCODING_VERSION: u8 = 6;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -830,7 +943,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4 or 5 (older
+    /// [`Baseline::encode`] in the layout of `version` 4, 5 or 6 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -909,6 +1022,14 @@ impl Baseline {
         out.push(self.recent.len() as u8);
         for e in &self.recent {
             out.extend_from_slice(&e.to_le_bytes());
+        }
+        if version >= 6 {
+            out.extend_from_slice(
+                &self
+                    .relevel_from
+                    .map_or(i64::MIN, Timestamp::secs)
+                    .to_le_bytes(),
+            );
         }
         out
     }
@@ -1039,6 +1160,11 @@ impl Baseline {
                 recent.push(e);
             }
         }
+        let mut relevel_from = None;
+        if version >= 6 {
+            let secs = r.i64()?;
+            relevel_from = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -1062,6 +1188,7 @@ impl Baseline {
             generic,
             recur,
             recent,
+            relevel_from,
         })
     }
 }
@@ -1265,7 +1392,14 @@ mod tests {
         assert_eq!(Baseline::decode(&v3).unwrap(), expected);
         // Version 4 counted a slot's points in two bytes.
         assert_eq!(Baseline::decode(&b.encode_as(4)).unwrap(), b);
-        assert_eq!(b.encode_as(4).len(), b.encode().len() + SLOTS);
+        assert_eq!(b.encode_as(4).len(), b.encode_as(5).len() + SLOTS);
+        // Version 6 adds the weekend boundary of the last step (8 bytes);
+        // before it, none was known.
+        let mut stepped = b.clone();
+        stepped.relevel_from = Some(Timestamp::from_secs(T0 + 2 * DAY));
+        assert_eq!(Baseline::decode(&stepped.encode()).unwrap(), stepped);
+        assert_eq!(stepped.encode().len(), stepped.encode_as(5).len() + 8);
+        assert_eq!(Baseline::decode(&stepped.encode_as(5)).unwrap(), b);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Time comes in as an argument; everything here is deterministic.
 
 pub mod analysis;
+pub mod calendar;
 pub mod catalog;
 pub mod detector;
 pub mod event;
