@@ -433,16 +433,8 @@ impl Baseline {
         } else {
             return false;
         }
-        let gap = self
-            .last_judged
-            .map_or(1, |last| (t.since(last) / traits.period.max(1)).max(1));
-        self.last_judged = Some(t);
-        self.next = Some(t.add(traits.period.max(1)));
-        self.shift_bits(gap);
-        if self.recent.len() >= RECENT {
-            self.recent.remove(0);
-        }
-        self.recent.push(0.0);
+        self.step_to(t, traits.period);
+        self.push_evidence(0.0);
         let own = self.slots[Self::slot_index(t)].loc;
         let weight = 1.0 / (index as f32 + 1.0);
         let step = (y as f32 - own - self.level).clamp(-RELEVEL_STEP, RELEVEL_STEP);
@@ -466,26 +458,12 @@ impl Baseline {
         if self.next.is_some_and(|next| t < next) || !value.is_finite() {
             return None;
         }
-        // Periods skipped since the last judged one count as normal for the
-        // persistence bits (nothing abnormal was seen in them).
-        let gap = self
-            .last_judged
-            .map_or(1, |last| (t.since(last) / traits.period.max(1)).max(1));
-        self.last_judged = Some(t);
-        self.next = Some(t.add(traits.period.max(1)));
-        self.shift_bits(gap);
-        // Evidence only accumulates over consecutive periods.
-        if gap > 2 {
-            self.recent.clear();
-        }
+        self.step_to(t, traits.period);
 
         // The transformed value, computed once for judging and learning.
         let y = transform(value, traits.kind);
         let (verdict, evidence, sustained) = self.judge(t, value, y, traits, sensitivity);
-        if self.recent.len() >= RECENT {
-            self.recent.remove(0);
-        }
-        self.recent.push(evidence);
+        self.push_evidence(evidence);
         let change = self.track(t, value, &verdict, traits, sensitivity, sustained);
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
@@ -496,6 +474,31 @@ impl Baseline {
             self.learn(t, y as f32);
         }
         Some((verdict, change))
+    }
+
+    /// Makes the period starting at `t` the last judged one. Periods
+    /// skipped since the previous one count as normal for the persistence
+    /// bits (nothing abnormal was seen in them), and evidence only
+    /// accumulates over consecutive periods.
+    fn step_to(&mut self, t: Timestamp, period: i64) {
+        let period = period.max(1);
+        let gap = self
+            .last_judged
+            .map_or(1, |last| (t.since(last) / period).max(1));
+        self.last_judged = Some(t);
+        self.next = Some(t.add(period));
+        self.shift_bits(gap);
+        if gap > 2 {
+            self.recent.clear();
+        }
+    }
+
+    /// Keeps a judged point's evidence, the last [`RECENT`] at most.
+    fn push_evidence(&mut self, evidence: f32) {
+        if self.recent.len() >= RECENT {
+            self.recent.remove(0);
+        }
+        self.recent.push(evidence);
     }
 
     fn shift_bits(&mut self, by: i64) {
