@@ -76,6 +76,7 @@ fn main() {
         min_change: 3.0,
         min_ratio: 0.3,
         period: 300,
+        drift: true,
     };
     run("serverless mode (Count)", &count, points, 10);
 }

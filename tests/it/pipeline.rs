@@ -223,11 +223,16 @@ async fn rerunning_a_tick_and_redelivering_a_batch_send_nothing_new() {
 
 #[tokio::test]
 async fn a_quiet_stack_produces_nothing() {
+    // Without the burst: only the occasional single error. (Clamping the
+    // burst to one error a minute would not do: forty failures in forty
+    // minutes where one in an hour and a half is usual is an incident.)
     let mut scenario = checkout_scenario();
     for series in &mut scenario.series {
         if series.key.name() == "Errors" {
             for p in &mut series.points {
-                p.1 = p.1.min(1.0);
+                if p.1 > 1.0 {
+                    p.1 = 0.0;
+                }
             }
         }
     }
@@ -243,6 +248,44 @@ async fn a_quiet_stack_produces_nothing() {
         );
         t = t.add(300);
     }
+}
+
+#[tokio::test]
+async fn one_error_a_minute_that_lasts_is_an_incident() {
+    // The burst at one error a minute: never the three in one minute that
+    // matter alone, but forty in forty minutes where one in an hour and a
+    // half is usual.
+    let mut scenario = checkout_scenario();
+    for series in &mut scenario.series {
+        if series.key.name() == "Errors" {
+            for p in &mut series.points {
+                p.1 = p.1.min(1.0);
+            }
+        }
+    }
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(scenario, deployed);
+    let onset = Timestamp::from_secs(START + 2 * DAY + 14 * 3600);
+    let mut t = deployed;
+    let opened = loop {
+        assert!(
+            t < onset.add(3600),
+            "no insight within an hour of the onset"
+        );
+        let changes = p.tick(t).await;
+        if let Some(first) = changes.first() {
+            break (t, first.clone());
+        }
+        t = t.add(300);
+    };
+    let (at, first) = opened;
+    assert!(at >= onset, "an insight before the burst at {at}");
+    assert!(
+        at.since(onset) <= 30 * 60,
+        "found {} s after onset",
+        at.since(onset)
+    );
+    assert_eq!(first.insight.anomalies[0].metric_name, "Errors");
 }
 
 #[tokio::test]

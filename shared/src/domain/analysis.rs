@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::calendar::UsersNight;
 use super::catalog::{Cadence, SignalClass, ValueKind, WatchedMetric};
-use super::detector::{Baseline, Episode, EpisodeChange, SignalTraits};
+use super::detector::{Baseline, Episode, EpisodeChange, Exposure, SignalTraits};
 use super::explain::StackContext;
 use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
 use super::inventory::{StackInventory, TrackedMetric};
@@ -85,7 +85,18 @@ pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue
         min_change,
         min_ratio: spec.min_ratio,
         period: i64::from(metric.key.period()),
+        drift: watched_for_drift(metric),
     }
+}
+
+/// Whether small but lasting rises of a metric are looked for: counts of
+/// failures (errors, throttles), which matter summed over a stretch.
+fn watched_for_drift(metric: &WatchedMetric) -> bool {
+    metric.spec.kind == ValueKind::Count
+        && matches!(
+            metric.spec.class,
+            SignalClass::Errors | SignalClass::Throttles
+        )
 }
 
 /// The earliest time the analysis of this stack needs windows from.
@@ -172,11 +183,13 @@ pub fn analyze(
         let Some(window) = windows.get(&tracked.watched.key) else {
             continue;
         };
+        let exposure = traffic_source_of(&tracked.watched, state, inventory, windows);
         let judged = judge_metric(
             state,
             &inventory.stack,
             tracked,
             window,
+            &exposure,
             &inventory.configs,
             settled,
             night.filter(|_| follows_traffic(&tracked.watched)),
@@ -259,6 +272,66 @@ pub fn analyze(
     analysis
 }
 
+/// What a count that is a share of traffic (errors of invocations, 5XX
+/// responses of requests) is a share of.
+enum TrafficSource<'a> {
+    /// Not a share of anything known: every period weighs the same.
+    Unit,
+    /// The traffic metric of the same resource: its point of the period
+    /// when fetched, else what its baseline expects then.
+    Traffic {
+        window: Option<&'a MetricWindow>,
+        baseline: Option<Box<Baseline>>,
+        kind: ValueKind,
+    },
+}
+
+impl TrafficSource<'_> {
+    /// The exposure of the period starting at `t`, if known.
+    fn at(&self, t: Timestamp) -> Option<Exposure> {
+        match self {
+            TrafficSource::Unit => Some(Exposure::Measured(1.0)),
+            TrafficSource::Traffic {
+                window,
+                baseline,
+                kind,
+            } => {
+                if let Some(w) = window
+                    && w.covered_until(t).is_some()
+                {
+                    return Some(Exposure::Measured(w.value_at(t).unwrap_or(0.0)));
+                }
+                let (low, high, _) = baseline.as_ref()?.band(t, *kind)?;
+                Some(Exposure::Estimated((low + high) / 2.0))
+            }
+        }
+    }
+}
+
+/// Where a metric watched for drift reads its exposure: the traffic metric of the
+/// same resource and period (invocations for a function's errors and
+/// throttles, requests for an API's 5XX), or none.
+fn traffic_source_of<'a>(
+    metric: &WatchedMetric,
+    state: &StackState,
+    inventory: &StackInventory,
+    windows: &'a BTreeMap<MetricKey, MetricWindow>,
+) -> TrafficSource<'a> {
+    let traffic = inventory.metrics.iter().find(|m| {
+        m.watched.resource == metric.resource
+            && m.watched.spec.class == SignalClass::Traffic
+            && m.watched.key.period() == metric.key.period()
+    });
+    match traffic {
+        Some(t) if watched_for_drift(metric) => TrafficSource::Traffic {
+            window: windows.get(&t.watched.key),
+            baseline: state.baselines.get(&t.watched.key).cloned().map(Box::new),
+            kind: t.watched.spec.kind,
+        },
+        _ => TrafficSource::Unit,
+    }
+}
+
 /// The share of requests that failed over an errors episode, from the
 /// traffic metric of the same resource (invocations for a function,
 /// requests for an API), when its points cover the episode.
@@ -330,6 +403,7 @@ fn judge_metric(
     stack: &str,
     tracked: &TrackedMetric,
     window: &MetricWindow,
+    exposure: &TrafficSource<'_>,
     configs: &BTreeMap<String, ConfigValue>,
     settled: Timestamp,
     night: Option<UsersNight>,
@@ -388,7 +462,14 @@ fn judge_metric(
             judged += 1;
             continue;
         }
-        if let Some((_, change)) = baseline.observe(t, value, &traits, &sensitivity) {
+        let exposed = if traits.drift {
+            exposure.at(t)
+        } else {
+            Some(Exposure::Measured(1.0))
+        };
+        if let Some((_, change)) =
+            baseline.observe_exposed(t, value, exposed, &traits, &sensitivity)
+        {
             if let Some(p) = peaks.as_mut() {
                 p.record(t, value);
             }

@@ -83,6 +83,10 @@ pub struct SignalTraits {
     pub min_ratio: f64,
     /// Period of the points in seconds.
     pub period: i64,
+    /// Whether a small but lasting rise is also watched for: a rare-event
+    /// count (errors, throttles) whose points each stay under the smallest
+    /// change that matters while their sum over a stretch does not.
+    pub drift: bool,
 }
 
 impl SignalTraits {
@@ -96,6 +100,7 @@ impl SignalTraits {
             min_change: 0.0,
             min_ratio: 0.0,
             period: 0,
+            drift: false,
         }
     }
 }
@@ -263,6 +268,26 @@ const RELEVEL_STEP: f32 = 1.5;
 const STEP_SCORE: f64 = 2.0;
 /// An anomaly that lasts this long becomes the new normal.
 const ADAPT_AFTER: i64 = 6 * 3_600;
+/// The rise per period a rare-event count's drift is tested for, as a
+/// share of the smallest change that matters in one period (an error a
+/// minute where three matter).
+const DRIFT_RISE: f64 = 1.0 / 3.0;
+/// The lowest rate a drift is tested against, as a share of that rise: a
+/// count that is almost always zero still fails now and then, and one
+/// error in an hour must not look like an infinite rise.
+const DRIFT_FLOOR: f64 = 0.1;
+/// The drift's threshold, per squared z-threshold of the sensitivity
+/// (12 at the default): a log-likelihood ratio of e^12 to one.
+const DRIFT_PER_Z2: f64 = 0.6;
+/// Periods that a drift needs at least: one point brings at most this
+/// share of the threshold, so a single burst never opens an anomaly.
+const DRIFT_MIN_PERIODS: f64 = 3.0;
+/// The smallest total excess of a drift, in smallest changes that matter:
+/// four errors' worth of minutes where three in one would matter.
+pub const DRIFT_EXCESS: f64 = 4.0;
+/// How fast the drift's usual share forgets (a memory of about half a day
+/// of points).
+const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
 
 /// The learned state of one signal, with its ongoing anomaly if any.
 #[derive(Clone, Debug, PartialEq)]
@@ -294,6 +319,84 @@ pub struct Baseline {
     /// The last weekend boundary at which the metric stepped: points in
     /// its grace re-level (see [`Baseline::relevel`]).
     pub(crate) relevel_from: Option<Timestamp>,
+    /// The slow lane of a rare-event count (see [`Baseline::drift_step`]).
+    pub(crate) drift: Drift,
+}
+
+/// The traffic a count is a share of in one period (see
+/// [`Baseline::observe_exposed`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Exposure {
+    /// Read from the traffic's own point (or one per period for a count
+    /// that is a share of nothing known).
+    Measured(f64),
+    /// What the traffic's baseline expected, its point not being fetched
+    /// yet.
+    Estimated(f64),
+}
+
+impl Exposure {
+    /// The traffic, never negative.
+    pub fn value(self) -> f64 {
+        match self {
+            Exposure::Measured(v) | Exposure::Estimated(v) => v.max(0.0),
+        }
+    }
+}
+
+/// What the drift made of a point.
+#[derive(Clone, Copy, Debug)]
+struct DriftPoint {
+    /// The point's exposure.
+    exposure: Exposure,
+    /// The usual count, the score and the periods of the stretch, when
+    /// the point is abnormal.
+    abnormal: Option<(f64, f64, u32)>,
+}
+
+/// A Poisson CUSUM of a rare-event count: the log-likelihood ratio of "the
+/// count rose by the smallest rise that matters" against "the count is the
+/// usual share of the traffic", accumulated over the points since it was
+/// last zero.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Drift {
+    /// The accumulated log-likelihood ratio (never negative).
+    pub(crate) sum: f32,
+    /// The first period of the current accumulation.
+    pub(crate) from: Option<Timestamp>,
+    /// Counts observed since then.
+    pub(crate) observed: f32,
+    /// Usual counts since then.
+    pub(crate) expected: f32,
+    /// Decayed sum of the counts of learned points...
+    pub(crate) seen: f32,
+    /// ...and of their exposures (the traffic the count is a share of, or
+    /// one per period): their ratio is the usual count per unit of
+    /// exposure.
+    pub(crate) exposed: f32,
+}
+
+impl Drift {
+    /// The usual count at `exposure`, once some exposure was learned.
+    fn usual(&self, exposure: f64) -> Option<f64> {
+        (self.exposed > 0.0).then(|| f64::from(self.seen) / f64::from(self.exposed) * exposure)
+    }
+
+    /// Learns a normal point's count `x` at `exposure`.
+    fn calibrate(&mut self, x: f64, exposure: f64) {
+        let keep = 1.0 - DRIFT_MEMORY_RATE;
+        self.seen = self.seen * keep + x as f32;
+        self.exposed = self.exposed * keep + exposure as f32;
+    }
+
+    /// Starts summing afresh, keeping the calibration.
+    fn clear(&mut self) {
+        *self = Drift {
+            seen: self.seen,
+            exposed: self.exposed,
+            ..Drift::default()
+        };
+    }
 }
 
 impl Default for Baseline {
@@ -320,6 +423,7 @@ impl Baseline {
             recent: Vec::new(),
             recur: Vec::new(),
             relevel_from: None,
+            drift: Drift::default(),
         }
     }
 
@@ -452,6 +556,22 @@ impl Baseline {
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Option<(Verdict, EpisodeChange)> {
+        self.observe_exposed(t, value, Some(Exposure::Measured(1.0)), traits, sensitivity)
+    }
+
+    /// [`Baseline::observe`] for a count that is a share of some traffic
+    /// (errors of invocations, 5XX responses of requests): `exposure` is
+    /// that traffic in the same period, so that a metric watched for drift
+    /// expects more failures when there are more requests. `None` when it
+    /// is not known: the point is judged, but not for drift.
+    pub fn observe_exposed(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        exposure: Option<Exposure>,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
         if traits.kind == ValueKind::Generic {
             return self.observe_generic(t, value, sensitivity);
         }
@@ -462,18 +582,140 @@ impl Baseline {
 
         // The transformed value, computed once for judging and learning.
         let y = transform(value, traits.kind);
-        let (verdict, evidence, sustained) = self.judge(t, value, y, traits, sensitivity);
+        let (mut verdict, evidence, mut sustained) = self.judge(t, value, y, traits, sensitivity);
         self.push_evidence(evidence);
-        let change = self.track(t, value, &verdict, traits, sensitivity, sustained);
+        let mut drifted = false;
+        let drift = self.drift_step(t, value, exposure, traits, sensitivity);
+        if let Some((expected, score, periods)) = drift.and_then(|d| d.abnormal)
+            && matches!(verdict, Verdict::Normal { .. })
+        {
+            verdict = Verdict::Abnormal {
+                direction: Direction::Increase,
+                expected,
+                score,
+            };
+            sustained = Some(periods);
+            drifted = true;
+        }
+        let mut change = self.track(t, value, &verdict, traits, sensitivity, sustained);
+        if drifted && let EpisodeChange::Started(ep) = &mut change {
+            // The anomaly holds the whole stretch the drift summed.
+            ep.points = periods_u32(ep.last_abnormal.since(ep.start) / traits.period.max(1) + 1);
+            ep.observed_sum = f64::from(self.drift.observed);
+            ep.expected_sum = f64::from(self.drift.expected);
+            self.episode = Some(*ep);
+        }
+        // A rise that the drift is weighing teaches nothing until it is
+        // cleared: learning it would raise the rate it is tested against.
+        let suspect = f64::from(self.drift.sum) >= drift_threshold(sensitivity) / DRIFT_MIN_PERIODS;
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
-            Verdict::Normal { .. } => self.episode.is_none(),
+            Verdict::Normal { .. } => self.episode.is_none() && !suspect,
             Verdict::Abnormal { .. } => false,
         };
         if learn {
             self.learn(t, y as f32);
+            if let Some(d) = drift {
+                self.drift.calibrate(value.max(0.0), d.exposure.value());
+            }
         }
         Some((verdict, change))
+    }
+
+    /// Takes the point at `t`, of traffic `exposure`, into the drift of a
+    /// rare-event count (a Poisson CUSUM, Page's test). The usual count
+    /// `r0` is the learned share of the exposure (with an estimated
+    /// exposure, at least the band's upper edge), and at least
+    /// [`DRIFT_FLOOR`] of the rise. Where the band's upper edge is itself
+    /// a change that matters (a nightly batch's throttles), the count is
+    /// not rare then and the sum starts afresh. Each point adds its
+    /// log-likelihood ratio between `r0` and a count risen by
+    /// [`DRIFT_RISE`] of the smallest change that matters (and by the
+    /// smallest ratio that matters), at most a [`DRIFT_MIN_PERIODS`]th of
+    /// the threshold; the sum never goes below zero. The point is
+    /// abnormal when it is above `r0` and the sum is over the threshold
+    /// with a total excess of at least [`DRIFT_EXCESS`] smallest changes:
+    /// a rise too small for any single period to matter that has lasted
+    /// (1.5 errors a minute for ten minutes where 0.3 are usual). `None`,
+    /// and nothing changes, for a metric not watched for drift or an
+    /// unknown exposure.
+    fn drift_step(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        exposure: Option<Exposure>,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<DriftPoint> {
+        if !traits.drift || traits.kind != ValueKind::Count {
+            return None;
+        }
+        let exposure = exposure.filter(|e| e.value().is_finite())?;
+        let (Some((_, high, _)), Some(usual)) =
+            (self.expectation(t), self.drift.usual(exposure.value()))
+        else {
+            // Still learning: nothing is summed yet.
+            self.drift.clear();
+            return Some(DriftPoint {
+                exposure,
+                abnormal: None,
+            });
+        };
+        let smallest = traits.min_change * sensitivity.change_factor;
+        let rise = DRIFT_RISE * smallest;
+        let edge = inverse(high, traits.kind);
+        if edge >= smallest {
+            // Not a rare count at this time of day (a nightly batch's
+            // throttles): a rise that matters shows in single periods.
+            self.drift.clear();
+            return Some(DriftPoint {
+                exposure,
+                abnormal: None,
+            });
+        }
+        // An estimated exposure misses what only the traffic's own points
+        // show (it doubled at midnight): the band's edge then bounds the
+        // usual count from below too.
+        let r0 = match exposure {
+            Exposure::Measured(_) => usual,
+            Exposure::Estimated(_) => usual.max(edge),
+        }
+        .max(DRIFT_FLOOR * rise);
+        let r1 = (r0 + rise).max(r0 * (1.0 + traits.min_ratio));
+        let threshold = drift_threshold(sensitivity);
+        let x = value.max(0.0);
+        let llr = (x * (r1 / r0).ln() - (r1 - r0)).min(threshold / DRIFT_MIN_PERIODS);
+        let before = f64::from(self.drift.sum);
+        // The sum stops at the threshold, so that the first point back to
+        // normal is normal again and an anomaly ends with the rise.
+        let sum = (before + llr).clamp(0.0, threshold);
+        let d = &mut self.drift;
+        if sum <= 0.0 {
+            d.clear();
+            return Some(DriftPoint {
+                exposure,
+                abnormal: None,
+            });
+        }
+        let from = match d.from {
+            Some(from) if before > 0.0 => from,
+            _ => {
+                d.observed = 0.0;
+                d.expected = 0.0;
+                t
+            }
+        };
+        d.from = Some(from);
+        d.sum = sum as f32;
+        d.observed += x as f32;
+        d.expected += r0 as f32;
+        let excess = f64::from(d.observed - d.expected);
+        let abnormal =
+            (sum >= threshold && x > r0 && excess >= DRIFT_EXCESS * smallest).then(|| {
+                let periods = t.since(from) / traits.period.max(1) + 1;
+                (r0, (2.0 * sum).sqrt(), periods_u32(periods))
+            });
+        Some(DriftPoint { exposure, abnormal })
     }
 
     /// Makes the period starting at `t` the last judged one. Periods
@@ -718,9 +960,19 @@ impl Baseline {
                     self.episode = None;
                     self.up_bits = 0;
                     self.down_bits = 0;
-                    self.level += LEVEL_RATE
-                        * 10.0
-                        * (transform(value, traits.kind) - transform(expected, traits.kind)) as f32;
+                    if self.drift.sum > 0.0 {
+                        // A drift is a lasting rate: take it whole, or the
+                        // same rise would be summed and reported again.
+                        self.level += (transform(ended.observed(), traits.kind)
+                            - transform(ended.expected(), traits.kind))
+                        .max(0.0) as f32;
+                        self.drift.clear();
+                    } else {
+                        self.level += LEVEL_RATE
+                            * 10.0
+                            * (transform(value, traits.kind) - transform(expected, traits.kind))
+                                as f32;
+                    }
                     return EpisodeChange::Ended(ended, t.add(period));
                 }
                 return EpisodeChange::Extended(*ep);
@@ -931,7 +1183,8 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// [`SLOT_N_MAX`]): 288 bytes less, which keeps a stored baseline within
 /// three DynamoDB write units.
 /// Version 6 adds the weekend boundary the metric last stepped at.
-const ENCODING_VERSION: u8 = 6;
+/// Version 7 adds the drift of a rare-event count (none before).
+const ENCODING_VERSION: u8 = 7;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -946,7 +1199,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4, 5 or 6 (older
+    /// [`Baseline::encode`] in the layout of `version` 4 to 7 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -1033,6 +1286,13 @@ impl Baseline {
                     .map_or(i64::MIN, Timestamp::secs)
                     .to_le_bytes(),
             );
+        }
+        if version >= 7 {
+            let d = &self.drift;
+            for v in [d.sum, d.observed, d.expected, d.seen, d.exposed] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&d.from.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
         }
         out
     }
@@ -1168,6 +1428,19 @@ impl Baseline {
             let secs = r.i64()?;
             relevel_from = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
         }
+        let mut drift = Drift::default();
+        if version >= 7 {
+            drift.sum = r.finite_f32()?;
+            drift.observed = r.finite_f32()?;
+            drift.expected = r.finite_f32()?;
+            drift.seen = r.finite_f32()?;
+            drift.exposed = r.finite_f32()?;
+            let secs = r.i64()?;
+            drift.from = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
+            if drift.sum < 0.0 || drift.seen < 0.0 || drift.exposed < 0.0 {
+                return Err(DecodeError::Invalid("a negative drift"));
+            }
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -1192,6 +1465,7 @@ impl Baseline {
             recur,
             recent,
             relevel_from,
+            drift,
         })
     }
 }
@@ -1239,6 +1513,16 @@ impl Reader<'_> {
             Err(DecodeError::Invalid("a learned value is not finite"))
         }
     }
+}
+
+/// The log-likelihood ratio at which a drift is abnormal.
+fn drift_threshold(sensitivity: &Sensitivity) -> f64 {
+    DRIFT_PER_Z2 * sensitivity.z_threshold * sensitivity.z_threshold
+}
+
+/// A number of periods as a `u32`, saturating.
+fn periods_u32(periods: i64) -> u32 {
+    u32::try_from(periods.max(1)).unwrap_or(u32::MAX)
 }
 
 /// How surprising a count of `x` is for a Poisson process of mean `lambda`,
@@ -1289,6 +1573,7 @@ mod tests {
             min_change: 3.0,
             min_ratio: 0.3,
             period: 60,
+            drift: false,
         }
     }
 
@@ -1316,6 +1601,154 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A Poisson draw of mean `lambda` from the uniform `u` (inverse CDF).
+    fn poisson(lambda: f64, u: f64) -> f64 {
+        let (mut k, mut p) = (0.0, (-lambda).exp());
+        let mut cdf = p;
+        while u > cdf && k < 1_000.0 {
+            k += 1.0;
+            p *= lambda / k;
+            cdf += p;
+        }
+        k
+    }
+
+    /// A deterministic uniform draw in [0, 1) for minute `m` of stream `seed`.
+    fn uniform(m: i64, seed: u64) -> f64 {
+        let mut x = (m as u64).wrapping_mul(6_364_136_223_846_793_005) ^ seed;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Errors of a function: a share `rate` of its daily traffic fails, and
+    /// the detector knows the traffic. Returns the changes from `minutes`.
+    fn run_errors(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        traffic: impl Fn(i64) -> f64,
+        rate: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = SignalTraits {
+            drift: true,
+            min_ratio: 1.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let mut out = Vec::new();
+        for m in minutes {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let n = traffic(m);
+            let errors = poisson(n * rate(m), uniform(m, 7));
+            if let Some((_, change)) = b.observe_exposed(
+                t,
+                errors,
+                Some(Exposure::Measured(n)),
+                &tr,
+                &Sensitivity::default(),
+            ) && change != EpisodeChange::None
+            {
+                out.push((m, change));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_small_lasting_rise_of_errors_is_an_anomaly() {
+        // 0.1% of up to 500 requests a minute fail (up to 0.5 errors a
+        // minute); for 40 minutes after a deployment, 0.3% do: about 1.4
+        // errors a minute, never the 3 in one minute that matter alone.
+        let traffic = |m: i64| daily(m, 500.0).max(1.0);
+        let mut b = Baseline::new();
+        let quiet = run_errors(&mut b, 0..3 * 1440, traffic, |_| 0.001);
+        assert!(quiet.is_empty(), "{quiet:?}");
+        let onset = 3 * 1440 + 720;
+        let changes = run_errors(&mut b, 3 * 1440..4 * 1440, traffic, |m| {
+            if (onset..onset + 40).contains(&m) {
+                0.003
+            } else {
+                0.001
+            }
+        });
+        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
+            panic!("no anomaly: {changes:?}");
+        };
+        // A tripled rate of half an error a minute: the slow lane needs
+        // some twenty-odd minutes to be sure.
+        assert!(
+            *at - onset <= 30,
+            "found {} minutes after onset",
+            at - onset
+        );
+        assert_eq!(ep.direction, Direction::Increase);
+        assert!(ep.start.secs() <= T0 + (onset + 3) * 60, "{ep:?}");
+        // The anomaly holds what the drift summed: a lasting excess of
+        // more than four times the smallest change.
+        assert!(
+            ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * 3.0,
+            "{ep:?}"
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|(m, c)| matches!(c, EpisodeChange::Ended(..)) && *m < onset + 60),
+            "{changes:?}"
+        );
+        assert_eq!(
+            changes
+                .iter()
+                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
+                .count(),
+            1,
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn more_errors_with_more_traffic_is_no_drift() {
+        // A busy day: traffic and errors both triple for hours, the share
+        // that fails stays the same.
+        let mut b = Baseline::new();
+        run_errors(&mut b, 0..3 * 1440, |m| daily(m, 500.0).max(1.0), |_| 0.001);
+        let busy = |m: i64| {
+            let base = daily(m, 500.0).max(1.0);
+            if (3 * 1440 + 600..3 * 1440 + 900).contains(&m) {
+                base * 3.0
+            } else {
+                base
+            }
+        };
+        let changes = run_errors(&mut b, 3 * 1440..4 * 1440, busy, |_| 0.001);
+        assert!(
+            !changes
+                .iter()
+                .any(|(_, c)| matches!(c, EpisodeChange::Started(_))),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn without_drift_the_same_small_rise_goes_unseen() {
+        // The lane is what finds it: with drift off, the same rise is too
+        // small in every single minute.
+        let tr = SignalTraits {
+            min_ratio: 1.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let mut b = Baseline::new();
+        let onset = 3 * 1440 + 720;
+        let changes = run(&mut b, 0..4 * 1440, &tr, |m| {
+            let rate = if (onset..onset + 40).contains(&m) {
+                0.003
+            } else {
+                0.001
+            };
+            poisson(daily(m, 500.0).max(1.0) * rate, uniform(m, 7))
+        });
+        assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]
@@ -1401,8 +1834,28 @@ mod tests {
         let mut stepped = b.clone();
         stepped.relevel_from = Some(Timestamp::from_secs(T0 + 2 * DAY));
         assert_eq!(Baseline::decode(&stepped.encode()).unwrap(), stepped);
-        assert_eq!(stepped.encode().len(), stepped.encode_as(5).len() + 8);
+        assert_eq!(stepped.encode_as(6).len(), stepped.encode_as(5).len() + 8);
         assert_eq!(Baseline::decode(&stepped.encode_as(5)).unwrap(), b);
+        // Version 7 adds the drift of a rare-event count (28 bytes).
+        let mut drifting = stepped.clone();
+        drifting.drift = Drift {
+            sum: 7.5,
+            from: Some(Timestamp::from_secs(T0 + 2 * DAY + 600)),
+            observed: 12.0,
+            expected: 0.8,
+            seen: 210.0,
+            exposed: 150.0,
+        };
+        assert_eq!(Baseline::decode(&drifting.encode()).unwrap(), drifting);
+        assert_eq!(drifting.encode().len(), drifting.encode_as(6).len() + 28);
+        assert_eq!(Baseline::decode(&drifting.encode_as(6)).unwrap(), stepped);
+        let mut negative = drifting.encode();
+        let at = negative.len() - 28;
+        negative[at..at + 4].copy_from_slice(&(-1.0f32).to_le_bytes());
+        assert_eq!(
+            Baseline::decode(&negative),
+            Err(DecodeError::Invalid("a negative drift"))
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! insight: a tiny absolute change is not worth waking anyone for.
 
 use super::catalog::{Direction, MetricSpec, SignalClass, ValueKind, WatchedMetric};
-use super::detector::{Episode, EpisodeChange};
+use super::detector::{DRIFT_EXCESS, Episode, EpisodeChange};
 use super::event::{RelevantEvent, relevant_to};
 use super::explain::{ProbableCause, StackContext, explain};
 use super::ids;
@@ -771,11 +771,14 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
     };
     let big = excess >= 5.0 * spec.min_change;
     let clear = excess >= 2.0 * spec.min_change;
+    // Failures that each period are too few to matter but have gone on:
+    // twelve errors over ten minutes hurt as much as twelve in two.
+    let lasting = ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * spec.min_change;
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
             if big && ratio >= 3.0 {
                 Severity::High
-            } else if clear {
+            } else if clear || (lasting && ratio >= 3.0) {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -834,5 +837,40 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
             }
         }
         _ => Severity::Low,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::catalog::find_spec;
+    use crate::domain::resource::ResourceKind;
+
+    fn errors(points: u32, observed_sum: f64, expected_sum: f64) -> Episode {
+        let mut ep = Episode::begin(
+            Direction::Increase,
+            Timestamp::from_secs(0),
+            Timestamp::from_secs(0),
+            observed_sum / f64::from(points),
+            expected_sum / f64::from(points),
+            5.0,
+        );
+        ep.points = points;
+        ep.observed_sum = observed_sum;
+        ep.expected_sum = expected_sum;
+        ep
+    }
+
+    #[test]
+    fn failures_that_last_matter_even_when_each_period_is_small() {
+        let spec = find_spec(ResourceKind::LambdaFunction, "AWS/Lambda", "Errors", "Sum")
+            .expect("errors are watched");
+        // 1.5 errors a minute where 0.1 are usual: too few in one minute...
+        assert_eq!(rate_anomaly(spec, &errors(1, 1.5, 0.1)), Severity::Low);
+        // ...but fifteen extra over ten minutes is an incident.
+        assert_eq!(rate_anomaly(spec, &errors(10, 15.0, 1.0)), Severity::Medium);
+        // A lasting excess that is not a clear multiple of the usual count
+        // (22 where 9 are usual) stays low.
+        assert_eq!(rate_anomaly(spec, &errors(10, 22.0, 9.0)), Severity::Low);
     }
 }
