@@ -317,19 +317,30 @@ fn traffic_source_of<'a>(
     inventory: &StackInventory,
     windows: &'a BTreeMap<MetricKey, MetricWindow>,
 ) -> TrafficSource<'a> {
-    let traffic = inventory.metrics.iter().find(|m| {
-        m.watched.resource == metric.resource
-            && m.watched.spec.class == SignalClass::Traffic
-            && m.watched.key.period() == metric.key.period()
-    });
-    match traffic {
-        Some(t) if watched_for_drift(metric) => TrafficSource::Traffic {
+    if !watched_for_drift(metric) {
+        return TrafficSource::Unit;
+    }
+    match traffic_of(metric, inventory) {
+        Some(t) => TrafficSource::Traffic {
             window: windows.get(&t.watched.key),
             baseline: state.baselines.get(&t.watched.key).cloned().map(Box::new),
             kind: t.watched.spec.kind,
         },
-        _ => TrafficSource::Unit,
+        None => TrafficSource::Unit,
     }
+}
+
+/// The traffic metric of a metric's resource with the same period
+/// (invocations for a function, requests for an API), if watched.
+fn traffic_of<'a>(
+    metric: &WatchedMetric,
+    inventory: &'a StackInventory,
+) -> Option<&'a TrackedMetric> {
+    inventory.metrics.iter().find(|m| {
+        m.watched.resource == metric.resource
+            && m.watched.spec.class == SignalClass::Traffic
+            && m.watched.key.period() == metric.key.period()
+    })
 }
 
 /// The share of requests that failed over an errors episode, from the
@@ -344,11 +355,7 @@ fn error_rate(
     if metric.spec.class != SignalClass::Errors {
         return None;
     }
-    let traffic = inventory.metrics.iter().find(|m| {
-        m.watched.resource == metric.resource
-            && m.watched.spec.class == SignalClass::Traffic
-            && m.watched.key.period() == metric.key.period()
-    })?;
+    let traffic = traffic_of(metric, inventory)?;
     let window = windows.get(&traffic.watched.key)?;
     let period = i64::from(metric.key.period());
     let end = ep.last_abnormal.add(period);
@@ -462,13 +469,8 @@ fn judge_metric(
             judged += 1;
             continue;
         }
-        let exposed = if traits.drift {
-            exposure.at(t)
-        } else {
-            Some(Exposure::Measured(1.0))
-        };
         if let Some((_, change)) =
-            baseline.observe_exposed(t, value, exposed, &traits, &sensitivity)
+            baseline.observe_exposed(t, value, exposure.at(t), &traits, &sensitivity)
         {
             if let Some(p) = peaks.as_mut() {
                 p.record(t, value);

@@ -582,10 +582,12 @@ impl Baseline {
 
         // The transformed value, computed once for judging and learning.
         let y = transform(value, traits.kind);
-        let (mut verdict, evidence, mut sustained) = self.judge(t, value, y, traits, sensitivity);
+        let band = self.expectation(t);
+        let (mut verdict, evidence, mut sustained) =
+            self.judge(t, value, y, band, traits, sensitivity);
         self.push_evidence(evidence);
         let mut drifted = false;
-        let drift = self.drift_step(t, value, exposure, traits, sensitivity);
+        let drift = self.drift_step(t, value, band, exposure, traits, sensitivity);
         if let Some((expected, score, periods)) = drift.and_then(|d| d.abnormal)
             && matches!(verdict, Verdict::Normal { .. })
         {
@@ -622,7 +624,8 @@ impl Baseline {
         Some((verdict, change))
     }
 
-    /// Takes the point at `t`, of traffic `exposure`, into the drift of a
+    /// Takes the point at `t`, of traffic `exposure` and expectation `band`,
+    /// into the drift of a
     /// rare-event count (a Poisson CUSUM, Page's test). The usual count
     /// `r0` is the learned share of the exposure (with an estimated
     /// exposure, at least the band's upper edge), and at least
@@ -643,6 +646,7 @@ impl Baseline {
         &mut self,
         t: Timestamp,
         value: f64,
+        band: Option<(f64, f64, f64)>,
         exposure: Option<Exposure>,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
@@ -651,9 +655,7 @@ impl Baseline {
             return None;
         }
         let exposure = exposure.filter(|e| e.value().is_finite())?;
-        let (Some((_, high, _)), Some(usual)) =
-            (self.expectation(t), self.drift.usual(exposure.value()))
-        else {
+        let (Some((_, high, _)), Some(usual)) = (band, self.drift.usual(exposure.value())) else {
             // Still learning: nothing is summed yet.
             self.drift.clear();
             return Some(DriftPoint {
@@ -806,16 +808,17 @@ impl Baseline {
     /// when inside the band, in a harmless direction or too small to
     /// matter), and the length of a run of recent points whose accumulated
     /// evidence is abnormal even though no single one is.
-    /// `y` is the value transformed.
+    /// `y` is the value transformed, `band` the expectation at `t`.
     fn judge(
         &self,
         t: Timestamp,
         value: f64,
         y: f64,
+        band: Option<(f64, f64, f64)>,
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> (Verdict, f32, Option<u32>) {
-        let Some((low, high, model_sd)) = self.expectation(t) else {
+        let Some((low, high, model_sd)) = band else {
             return (Verdict::InsufficientHistory, 0.0, None);
         };
         let Some((direction, expected, score)) =
@@ -1656,6 +1659,18 @@ mod tests {
         out
     }
 
+    /// The share of requests that fail: 0.1%, and 0.3% for the 40 minutes
+    /// from `onset`.
+    fn tripled_after(onset: i64) -> impl Fn(i64) -> f64 + Copy {
+        move |m| {
+            if (onset..onset + 40).contains(&m) {
+                0.003
+            } else {
+                0.001
+            }
+        }
+    }
+
     #[test]
     fn a_small_lasting_rise_of_errors_is_an_anomaly() {
         // 0.1% of up to 500 requests a minute fail (up to 0.5 errors a
@@ -1666,13 +1681,7 @@ mod tests {
         let quiet = run_errors(&mut b, 0..3 * 1440, traffic, |_| 0.001);
         assert!(quiet.is_empty(), "{quiet:?}");
         let onset = 3 * 1440 + 720;
-        let changes = run_errors(&mut b, 3 * 1440..4 * 1440, traffic, |m| {
-            if (onset..onset + 40).contains(&m) {
-                0.003
-            } else {
-                0.001
-            }
-        });
+        let changes = run_errors(&mut b, 3 * 1440..4 * 1440, traffic, tripled_after(onset));
         let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
             panic!("no anomaly: {changes:?}");
         };
@@ -1739,14 +1748,9 @@ mod tests {
             ..traits(ValueKind::Count, Watch::Increase)
         };
         let mut b = Baseline::new();
-        let onset = 3 * 1440 + 720;
+        let rate = tripled_after(3 * 1440 + 720);
         let changes = run(&mut b, 0..4 * 1440, &tr, |m| {
-            let rate = if (onset..onset + 40).contains(&m) {
-                0.003
-            } else {
-                0.001
-            };
-            poisson(daily(m, 500.0).max(1.0) * rate, uniform(m, 7))
+            poisson(daily(m, 500.0).max(1.0) * rate(m), uniform(m, 7))
         });
         assert!(changes.is_empty(), "{changes:?}");
     }
