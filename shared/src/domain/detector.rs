@@ -1052,7 +1052,8 @@ impl Baseline {
     /// surprise (today runs 30% above the profile: a busy Monday after a
     /// quiet Sunday), then the slot learns what the level leaves. The spread
     /// is the one-step prediction error, so a day-type offset that the level
-    /// follows does not widen it.
+    /// follows does not widen it. While the slot is young, only the slot
+    /// learns.
     fn learn(&mut self, t: Timestamp, y: f32) {
         if self.first.is_none() {
             self.first = Some(t);
@@ -1079,9 +1080,18 @@ impl Baseline {
         } else {
             residual.clamp(-2.5 * spread, 2.5 * spread)
         };
-        self.level += SEASONAL_LEVEL_RATE * clipped;
         let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
-        slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
+        if young {
+            // The level is the day's offset from the profile, which a
+            // young slot does not know yet: it learns the point whole. Its
+            // surprises would otherwise steer the level with nothing to
+            // pull it back (a five-minute schedule's one busy minute in
+            // five makes it slide all day).
+            slot.loc += rate * clipped;
+        } else {
+            self.level += SEASONAL_LEVEL_RATE * clipped;
+            slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
+        }
         let abs = residual.abs();
         robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
         slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
@@ -2172,6 +2182,28 @@ mod tests {
             Err(DecodeError::Invalid(_))
         ));
         assert!(Baseline::decode(&[]).is_err());
+    }
+
+    #[test]
+    fn a_five_minute_schedule_keeps_a_flat_profile() {
+        // One run every five minutes: one busy minute in five, all day.
+        // The day's profile is flat and the level stays put. (Young slots
+        // used to steer the level, which then slid all day: the profile
+        // read as a ramp, and the busiest-looking traffic of a stack hid
+        // where its users' night is.)
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::default();
+        run(
+            &mut b,
+            0..3 * 1440,
+            &tr,
+            |m| if m % 5 == 0 { 1.0 } else { 0.0 },
+        );
+        let profile = b.hourly_profile().expect("a learned day");
+        let low = profile.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = profile.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert!(high - low < 0.2, "{profile:?}");
+        assert!(b.level.abs() < 0.5, "level {}", b.level);
     }
 
     #[test]
