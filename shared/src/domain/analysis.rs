@@ -14,7 +14,7 @@ use super::inventory::{StackInventory, TrackedMetric};
 use super::metric::MetricKey;
 use super::proactive::{self, Peaks, wants_peaks};
 use super::resource::ConfigValue;
-use super::time::{TimeRange, Timestamp};
+use super::time::{HOUR, TimeRange, Timestamp};
 use super::topology::Topology;
 use super::tuning::Tuning;
 use super::window::{MetricWindow, Observation};
@@ -177,44 +177,57 @@ pub fn analyze(
 ) -> Analysis {
     let settled = now.add(-settings.settle_secs);
     let mut analysis = Analysis::default();
-    let night = users_night(state, inventory);
     let mut events: Vec<(Timestamp, usize, SignalEvent<'_>)> = Vec::new();
-    for (index, tracked) in inventory.metrics.iter().enumerate() {
-        let Some(window) = windows.get(&tracked.watched.key) else {
-            continue;
-        };
-        let exposure = traffic_source_of(&tracked.watched, state, inventory, windows);
-        let judged = judge_metric(
-            state,
-            &inventory.stack,
-            tracked,
-            window,
-            &exposure,
-            &inventory.configs,
-            settled,
-            night.filter(|_| follows_traffic(&tracked.watched)),
-            settings,
-            &mut |t, change| {
-                let rate = match change {
-                    EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
-                        error_rate(&tracked.watched, &ep, inventory, windows)
-                    }
-                    _ => None,
-                };
-                events.push((
-                    t,
-                    index,
-                    SignalEvent {
-                        metric: &tracked.watched,
-                        change,
-                        rate,
-                    },
-                ));
-            },
-        );
-        if judged > 0 {
-            analysis.points += judged;
-            analysis.touched.push(tracked.watched.key.clone());
+    // A long stretch (the history a new stack is backfilled with, or a
+    // catch-up after an outage) is judged an hour at a time across all
+    // metrics, so that the users' week is known as soon as the traffic
+    // has taught it, not only from the next run on.
+    let mut reached = first_unjudged(state, inventory, windows).unwrap_or(settled);
+    loop {
+        reached = reached.add(STAGE_SECS).floor(STAGE_SECS).min(settled);
+        let night = users_night(state, inventory);
+        for (index, tracked) in inventory.metrics.iter().enumerate() {
+            let Some(window) = windows.get(&tracked.watched.key) else {
+                continue;
+            };
+            let exposure = traffic_source_of(&tracked.watched, state, inventory, windows);
+            let judged = judge_metric(
+                state,
+                &inventory.stack,
+                tracked,
+                window,
+                &exposure,
+                &inventory.configs,
+                reached,
+                night.filter(|_| follows_traffic(&tracked.watched)),
+                settings,
+                &mut |t, change| {
+                    let rate = match change {
+                        EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
+                            error_rate(&tracked.watched, &ep, inventory, windows)
+                        }
+                        _ => None,
+                    };
+                    events.push((
+                        t,
+                        index,
+                        SignalEvent {
+                            metric: &tracked.watched,
+                            change,
+                            rate,
+                        },
+                    ));
+                },
+            );
+            if judged > 0 {
+                analysis.points += judged;
+                if !analysis.touched.contains(&tracked.watched.key) {
+                    analysis.touched.push(tracked.watched.key.clone());
+                }
+            }
+        }
+        if reached >= settled {
+            break;
         }
     }
     // Anomalies of metrics that stopped reporting end after a quiet spell.
@@ -377,6 +390,28 @@ fn error_rate(
         observed: (errors / requests).min(1.0),
         expected: (usual / requests).min(1.0),
     })
+}
+
+/// How much of a long stretch is judged, across all metrics, before the
+/// users' night is read again.
+const STAGE_SECS: i64 = HOUR;
+
+/// The earliest period any metric may judge: the one after its last
+/// judged, and not before its fetched window starts.
+fn first_unjudged(
+    state: &StackState,
+    inventory: &StackInventory,
+    windows: &BTreeMap<MetricKey, MetricWindow>,
+) -> Option<Timestamp> {
+    inventory
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            let start = windows.get(&m.watched.key)?.coverage().first()?.start;
+            let next = state.baselines.get(&m.watched.key).and_then(Baseline::next);
+            Some(next.map_or(start, |next| next.max(start)))
+        })
+        .min()
 }
 
 /// The users' night, read from the stack's busiest traffic metric (the one
@@ -677,6 +712,55 @@ mod tests {
 
     /// Minute of `T0` at which the users' Saturday starts (UTC users).
     const SATURDAY: i64 = 2 * 1440;
+
+    #[test]
+    fn a_long_stretch_judged_in_one_run_still_knows_the_users_week() {
+        // The whole history and half the weekend arrive in one run (a new
+        // stack's backfill, a catch-up after an outage): the step at the
+        // users' Saturday midnight in it takes its new level all the same,
+        // rather than opening an incident that lasts into the live data.
+        let weekend = |m: i64| if m >= SATURDAY { 0.4 } else { 1.0 };
+        let (inv, windows) = traffic(3, weekend);
+        let mut state = StackState::default();
+        let mut opened = Vec::new();
+        for minute in [SATURDAY + 12 * 60, 3 * 1440] {
+            let analysis = analyze(
+                &mut state,
+                &inv,
+                &windows,
+                Timestamp::from_secs(T0 + minute * 60),
+                &AnalyzerSettings::default(),
+            );
+            opened.extend(
+                analysis
+                    .changes
+                    .into_iter()
+                    .filter(|c| c.kind == crate::domain::insight::ChangeKind::NewInsight)
+                    .map(|c| c.insight.name),
+            );
+        }
+        assert_eq!(opened, Vec::<String>::new());
+        // The same drop seven minutes later is an incident, even judged in
+        // one run.
+        let late = |m: i64| if m >= SATURDAY + 7 { 0.4 } else { 1.0 };
+        let (inv, windows) = traffic(3, late);
+        let mut state = StackState::default();
+        let analysis = analyze(
+            &mut state,
+            &inv,
+            &windows,
+            Timestamp::from_secs(T0 + (SATURDAY + 12 * 60) * 60),
+            &AnalyzerSettings::default(),
+        );
+        assert!(
+            analysis
+                .changes
+                .iter()
+                .any(|c| c.kind == crate::domain::insight::ChangeKind::NewInsight),
+            "{:?}",
+            analysis.changes
+        );
+    }
 
     #[test]
     fn traffic_that_steps_at_the_users_weekend_takes_its_new_level() {
