@@ -18,6 +18,19 @@ use shared::messages::Notification;
 const START: i64 = 1_780_000_000 / DAY * DAY;
 const FUNCTION: &str = "shop-Checkout-1A2B3C";
 
+/// The checkout scenario with every errors point mapped by `f`.
+fn checkout_with_errors(f: impl Fn(f64) -> f64) -> Scenario {
+    let mut scenario = checkout_scenario();
+    for series in &mut scenario.series {
+        if series.key.name() == "Errors" {
+            for p in &mut series.points {
+                p.1 = f(p.1);
+            }
+        }
+    }
+    scenario
+}
+
 /// Three days of a checkout function: a daily traffic curve, a few errors,
 /// and on the third day an error burst from 14:00 to 14:40.
 fn checkout_scenario() -> Scenario {
@@ -226,16 +239,7 @@ async fn a_quiet_stack_produces_nothing() {
     // Without the burst: only the occasional single error. (Clamping the
     // burst to one error a minute would not do: forty failures in forty
     // minutes where one in an hour and a half is usual is an incident.)
-    let mut scenario = checkout_scenario();
-    for series in &mut scenario.series {
-        if series.key.name() == "Errors" {
-            for p in &mut series.points {
-                if p.1 > 1.0 {
-                    p.1 = 0.0;
-                }
-            }
-        }
-    }
+    let scenario = checkout_with_errors(|v| if v > 1.0 { 0.0 } else { v });
     let deployed = Timestamp::from_secs(START + 2 * DAY);
     let p = Pipeline::new(scenario, deployed);
     let mut t = deployed;
@@ -255,14 +259,7 @@ async fn one_error_a_minute_that_lasts_is_an_incident() {
     // The burst at one error a minute: never the three in one minute that
     // matter alone, but forty in forty minutes where one in an hour and a
     // half is usual.
-    let mut scenario = checkout_scenario();
-    for series in &mut scenario.series {
-        if series.key.name() == "Errors" {
-            for p in &mut series.points {
-                p.1 = p.1.min(1.0);
-            }
-        }
-    }
+    let scenario = checkout_with_errors(|v| v.min(1.0));
     let deployed = Timestamp::from_secs(START + 2 * DAY);
     let p = Pipeline::new(scenario, deployed);
     let onset = Timestamp::from_secs(START + 2 * DAY + 14 * 3600);
