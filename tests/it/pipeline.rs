@@ -111,6 +111,16 @@ impl Pipeline {
 
     /// One tick at `t`; returns the changes recorded by the analyzer.
     async fn tick(&self, t: Timestamp) -> Vec<Notification> {
+        self.ingest(t, ingest::handler::Request::Scheduled).await;
+        self.analyze().await
+    }
+
+    /// Ingest alone, at `t`; returns what it fetched.
+    async fn ingest(
+        &self,
+        t: Timestamp,
+        request: ingest::handler::Request,
+    ) -> ingest::handler::Report {
         self.clock.set(t);
         let ingest = ingest::handler::Deps {
             catalog: &self.source,
@@ -125,11 +135,9 @@ impl Pipeline {
                 ..ingest::handler::Settings::default()
             },
         };
-        let report = ingest::handler::handle(&ingest, &ingest::handler::Request::Scheduled)
-            .await
-            .unwrap();
+        let report = ingest::handler::handle(&ingest, &request).await.unwrap();
         assert!(report.failures.is_empty(), "{:?}", report.failures);
-        self.analyze().await
+        report
     }
 
     async fn analyze(&self) -> Vec<Notification> {
@@ -208,6 +216,49 @@ async fn an_error_burst_opens_one_insight_that_closes_and_is_notified_once_each(
     let mut ids: Vec<_> = sent.iter().map(|n| n.change_id.clone()).collect();
     ids.dedup();
     assert_eq!(ids.len(), sent.len());
+}
+
+#[tokio::test]
+async fn a_follow_up_never_delays_the_next_scheduled_fetch_of_a_latency() {
+    // The checkout function with its duration: the average is fetched
+    // every other tick, errors at every tick, the others hourly or less.
+    let mut scenario = checkout_scenario();
+    let duration = ScenarioSeries {
+        key: MetricKey::new(
+            "AWS/Lambda",
+            "Duration",
+            vec![Dimension::new("FunctionName", FUNCTION)],
+            "Average",
+            60,
+        ),
+        points: scenario.series[0]
+            .points
+            .iter()
+            .map(|(t, _)| (*t, 120.0))
+            .collect(),
+    };
+    scenario.series.push(duration);
+    let deployed = Timestamp::from_secs(START + 2 * DAY);
+    let p = Pipeline::new(scenario, deployed);
+    let fetched = |r: ingest::handler::Report| r.stacks.iter().map(|s| s.fetched).sum::<usize>();
+    let scheduled = ingest::handler::Request::Scheduled;
+    let follow_up = ingest::handler::Request::FollowUp(vec!["shop".into()]);
+    // The warm start fetches all six metrics of a function.
+    assert_eq!(fetched(p.ingest(deployed, scheduled.clone()).await), 6);
+    // Errors alone five minutes later; a follow-up a minute after that
+    // adds the duration.
+    assert_eq!(
+        fetched(p.ingest(deployed.add(300), scheduled.clone()).await),
+        1
+    );
+    assert_eq!(fetched(p.ingest(deployed.add(360), follow_up).await), 2);
+    // Ten minutes after the warm start the duration is due as always,
+    // although the follow-up fetched it four minutes earlier.
+    assert_eq!(
+        fetched(p.ingest(deployed.add(600), scheduled.clone()).await),
+        2
+    );
+    assert_eq!(fetched(p.ingest(deployed.add(900), scheduled).await), 1);
 }
 
 #[tokio::test]

@@ -311,7 +311,9 @@ where
 
     // What is due at this tick: new metrics (warm start), every metric while
     // an insight is open, and otherwise each metric at its cadence (the
-    // frequent ones at every follow-up).
+    // frequent ones at every follow-up too). A cadence beats on the clock's
+    // ticks, not from the last fetch, so that a follow-up never delays the
+    // next scheduled fetch; a fetch overdue (a missed tick) is made anyway.
     let hot = deps.state.has_open_insight(stack).await?;
     let end = now.floor(period);
     let covered_end = now.add(-s.publication_lag_secs).floor(period);
@@ -320,11 +322,13 @@ where
         let start = match m.fetched_until {
             None => now.add(-s.warm_start_secs).floor(period),
             Some(until) => {
-                let every = m.watched.spec.cadence.ticks() * s.schedule_secs;
+                let spec = m.watched.spec;
+                let every = spec.cadence.ticks() * s.schedule_secs;
                 let stale = now.since(until) + s.publication_lag_secs;
                 let due = hot
-                    || m.watched.spec.cadence == Cadence::Fast
-                    || (follow_up && m.watched.spec.cadence == Cadence::Frequent)
+                    || spec.cadence == Cadence::Fast
+                    || (follow_up && spec.cadence == Cadence::Frequent)
+                    || (!follow_up && spec.beats(now, s.schedule_secs))
                     || stale >= every;
                 if !due {
                     continue;

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::metric::{Dimension, MetricKey};
 use super::resource::{ConfigValue, Resource, ResourceKind, short_name};
+use super::time::Timestamp;
 
 /// How the values of a metric behave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -137,6 +138,14 @@ impl Cadence {
             Cadence::Normal => Self::NORMAL_TICKS,
             Cadence::Slow => Self::SLOW_TICKS,
         }
+    }
+
+    /// Whether a scheduled tick at `now` is one of this cadence's: every
+    /// [`Cadence::ticks`]th tick of the clock (ticks numbered from the
+    /// epoch), whenever the metric was last fetched.
+    pub fn beats(self, now: Timestamp, schedule_secs: i64) -> bool {
+        let tick = now.secs().div_euclid(schedule_secs.max(1));
+        tick.rem_euclid(self.ticks()) == 0
     }
 }
 
@@ -513,6 +522,50 @@ mod tests {
     }
 
     #[test]
+    fn cadences_beat_on_the_clock_ticks() {
+        let at = |tick: i64| Timestamp::from_secs(tick * 300 + 17);
+        let beats = |c: Cadence| {
+            (0..144)
+                .filter(|t| c.beats(at(*t), 300))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(beats(Cadence::Fast).len(), 144);
+        assert_eq!(
+            beats(Cadence::Frequent),
+            (0..144).step_by(2).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            beats(Cadence::Normal),
+            (0..144).step_by(12).collect::<Vec<_>>()
+        );
+        assert_eq!(beats(Cadence::Slow), vec![0, 72]);
+        // Before the epoch too, and with a nonsensical schedule.
+        assert!(Cadence::Frequent.beats(Timestamp::from_secs(-600), 300));
+        assert!(!Cadence::Frequent.beats(Timestamp::from_secs(-300), 300));
+        assert!(Cadence::Fast.beats(at(5), 0));
+    }
+
+    #[test]
+    fn an_api_latency_and_its_functions_durations_beat_on_alternate_ticks() {
+        let frequent: Vec<&MetricSpec> = KINDS
+            .iter()
+            .flat_map(|k| specs(*k))
+            .filter(|s| s.cadence == Cadence::Frequent)
+            .collect();
+        let function: Vec<_> = frequent.iter().filter(|s| s.namespace == LAMBDA).collect();
+        let api: Vec<_> = frequent.iter().filter(|s| s.namespace == APIGW).collect();
+        assert!(!function.is_empty() && !api.is_empty(), "{frequent:?}");
+        for tick in 0..6 {
+            let now = Timestamp::from_secs(tick * 300 + 42);
+            let f = function.iter().all(|s| s.beats(now, 300));
+            let a = api.iter().all(|s| s.beats(now, 300));
+            assert!(f != a, "tick {tick}: functions {f}, API {a}");
+            assert!(function.iter().all(|s| s.beats(now, 300) == f));
+            assert!(api.iter().all(|s| s.beats(now, 300) == a));
+        }
+    }
+
+    #[test]
     fn every_kind_has_specs_with_sane_floors() {
         for kind in KINDS {
             let specs = specs(kind);
@@ -621,6 +674,16 @@ pub enum Unit {
 }
 
 impl MetricSpec {
+    /// Whether a scheduled tick at `now` is one of this metric's fetches.
+    /// An API's average latency beats on the ticks between those of its
+    /// functions' durations: a slow dependency shows in both, so the next
+    /// tick sees it whichever it is.
+    pub fn beats(&self, now: Timestamp, schedule_secs: i64) -> bool {
+        let offset = i64::from(self.cadence == Cadence::Frequent && self.namespace == APIGW);
+        self.cadence
+            .beats(now.add(offset * schedule_secs), schedule_secs)
+    }
+
     /// The unit of the metric's values.
     pub fn unit(&self) -> Unit {
         match (self.kind, self.name) {
