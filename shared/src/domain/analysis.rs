@@ -119,8 +119,9 @@ pub fn needed_from(state: &StackState, inventory: &StackInventory) -> Option<Tim
 /// CloudWatch's publication lag), while no insight is open:
 ///
 /// - as soon as the next point of a fast or frequent metric that just
-///   turned abnormal exists: an incident is then confirmed a point or two
-///   after it starts rather than at the next tick;
+///   turned abnormal, or halfway there ([`Baseline::unsettled`]), exists:
+///   an incident is then confirmed a point or two after it starts rather
+///   than at the next tick;
 /// - for the first [`DEPLOY_WATCH_SECS`] after one of the stack's resources
 ///   was updated, at each new point of its fast and frequent metrics: a bad
 ///   deployment, the most common cause of incidents, is seen at its first

@@ -257,6 +257,10 @@ const YOUNG: u16 = 8;
 const SHRINK: f32 = 5.0;
 /// History needed before judging: one full daily cycle.
 const WARMUP: i64 = DAY;
+/// Evidence, in spreads, from which a point not abnormal on its own is
+/// still worth a follow-up: the next point soon tells whether it began an
+/// incident.
+const SUSPECT_EVIDENCE: f64 = 3.0;
 /// Periods after its start during which an anomaly that has not opened an
 /// insight is worth a follow-up.
 pub const UNSETTLED_PERIODS: i64 = 10;
@@ -453,15 +457,20 @@ impl Baseline {
         }
     }
 
-    /// Whether the last point judged was abnormal and the anomaly, if one
-    /// started, is younger than [`UNSETTLED_PERIODS`]: the next points
-    /// will soon tell whether it is an incident.
+    /// Whether the last point judged was abnormal, or had at least
+    /// [`SUSPECT_EVIDENCE`], and the anomaly, if one started, is younger
+    /// than [`UNSETTLED_PERIODS`]: the next points will soon tell whether
+    /// it is an incident.
     pub fn unsettled(&self, period: i64) -> bool {
         let young = match (self.episode, self.last_judged) {
             (Some(ep), Some(last)) => last.since(ep.start) < UNSETTLED_PERIODS * period.max(1),
             _ => true,
         };
-        (self.up_bits | self.down_bits) & 1 != 0 && young
+        let suspect = self
+            .recent
+            .last()
+            .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE);
+        ((self.up_bits | self.down_bits) & 1 != 0 || suspect) && young
     }
 
     /// Points learned so far.
@@ -1889,6 +1898,33 @@ mod tests {
         run(&mut b, 4 * 1440..4 * 1440 + 30, &tr, |_| 3000.0);
         assert!(b.episode().is_some());
         assert!(!b.unsettled(60));
+    }
+
+    #[test]
+    fn a_point_halfway_to_abnormal_is_unsettled_too() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 300.0));
+        let m = 3 * 1440;
+        let t = Timestamp::from_secs(T0 + m * 60);
+        let judged = |factor: f64| {
+            let mut b = b.clone();
+            let (verdict, _) = b
+                .observe(t, daily(m, 300.0) * factor, &tr, &Sensitivity::MEDIUM)
+                .unwrap();
+            (matches!(verdict, Verdict::Abnormal { .. }), b.unsettled(60))
+        };
+        // From the usual value up: normal and settled, then normal but
+        // suspect, then abnormal.
+        let seen: Vec<(bool, bool)> = (0..200)
+            .map(|i| judged(1.0 + f64::from(i) * 0.01))
+            .collect();
+        let suspect = seen.iter().position(|s| *s == (false, true)).unwrap();
+        let abnormal = seen.iter().position(|s| s.0).unwrap();
+        assert!(0 < suspect && suspect < abnormal, "{suspect} {abnormal}");
+        assert!(seen[..suspect].iter().all(|s| *s == (false, false)));
+        assert!(seen[suspect..abnormal].iter().all(|s| *s == (false, true)));
+        assert!(seen[abnormal..].iter().all(|s| *s == (true, true)));
     }
 
     #[test]
