@@ -216,6 +216,7 @@ pub fn analyze(
                             metric: &tracked.watched,
                             change,
                             rate,
+                            judged_until: None,
                         },
                     ));
                 },
@@ -244,6 +245,7 @@ pub fn analyze(
                     metric: &tracked.watched,
                     change: EpisodeChange::Ended(ep, end),
                     rate: None,
+                    judged_until: None,
                 },
             ));
             if !analysis.touched.contains(&tracked.watched.key) {
@@ -252,7 +254,13 @@ pub fn analyze(
         }
     }
     events.sort_by_key(|(t, i, _)| (*t, *i));
-    let ordered: Vec<SignalEvent<'_>> = events.into_iter().map(|(_, _, e)| e).collect();
+    let ordered: Vec<SignalEvent<'_>> = events
+        .into_iter()
+        .map(|(_, _, e)| SignalEvent {
+            judged_until: state.baselines.get(&e.metric.key).and_then(Baseline::next),
+            ..e
+        })
+        .collect();
     let topology = Topology::of(&inventory.resources, &inventory.configs);
     let ctx = StackContext {
         resources: &inventory.resources,

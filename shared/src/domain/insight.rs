@@ -316,6 +316,8 @@ pub struct SignalEvent<'a> {
     pub change: EpisodeChange,
     /// For errors: the share of requests that failed over the episode.
     pub rate: Option<Rate>,
+    /// The end of the metric's last period judged so far, when known.
+    pub judged_until: Option<Timestamp>,
 }
 
 /// How long a stack must stay healthy before its insight closes.
@@ -435,7 +437,7 @@ impl StackInsights {
             match ev.change {
                 EpisodeChange::None => {}
                 EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
-                    self.on_abnormal(stack, ev.metric, &ep, ev.rate, ctx, now, &mut kinds);
+                    self.on_abnormal(stack, ev, &ep, ctx, now, &mut kinds);
                 }
                 EpisodeChange::Ended(ep, end) => self.on_ended(ev.metric, &ep, end),
             }
@@ -529,13 +531,13 @@ impl StackInsights {
     fn on_abnormal(
         &mut self,
         stack: &str,
-        metric: &WatchedMetric,
+        ev: &SignalEvent<'_>,
         ep: &Episode,
-        rate: Option<Rate>,
         ctx: &StackContext<'_>,
         now: Timestamp,
         kinds: &mut Vec<ChangeKind>,
     ) {
+        let (metric, rate) = (ev.metric, ev.rate);
         let severity = rate_severity(metric.spec, ep, rate);
         // An anomaly of this metric already in the open insight: update it.
         if let Some(insight) = self.open.as_mut()
@@ -569,7 +571,10 @@ impl StackInsights {
                 insight.start = start_of(&insight.anomalies).unwrap_or(insight.start);
                 kinds.push(ChangeKind::NewAssociation { anomaly_id: id });
             }
-            None if anomaly.severity >= Severity::Medium && persisted_enough(metric, ep, ctx) => {
+            None if anomaly.severity >= Severity::Medium
+                && persisted_enough(metric, ep, ctx)
+                && still_on(metric, ep, ev.judged_until) =>
+            {
                 let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
                 anomaly.role = AnomalyRole::Causal;
                 for a in &mut anomalies {
@@ -630,6 +635,21 @@ fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>
         3
     };
     periods >= needed
+}
+
+/// Whether an anomaly is still going on at the last point judged (or the
+/// one before: a slow dependency lets a minute through now and then).
+///
+/// Counts always are: they open at once. A latency or gauge anomaly seen
+/// whole at once, already over when judged (three minutes of cold starts
+/// among few requests, read at the next tick), is a blip and opens
+/// nothing on its own; one that lasts is still on when its points arrive.
+fn still_on(metric: &WatchedMetric, ep: &Episode, judged_until: Option<Timestamp>) -> bool {
+    if metric.spec.kind == ValueKind::Count {
+        return true;
+    }
+    let period = i64::from(metric.key.period()).max(1);
+    judged_until.is_none_or(|until| ep.last_abnormal >= until.add(-3 * period))
 }
 
 /// How long after a deployment a resource's latency may be high from cold
@@ -872,5 +892,39 @@ mod tests {
         // A lasting excess that is not a clear multiple of the usual count
         // (22 where 9 are usual) stays low.
         assert_eq!(rate_anomaly(spec, &errors(10, 22.0, 9.0)), Severity::Low);
+    }
+
+    fn watched(name: &str, stat: &str) -> WatchedMetric {
+        let spec =
+            find_spec(ResourceKind::LambdaFunction, "AWS/Lambda", name, stat).expect("watched");
+        WatchedMetric {
+            key: MetricKey::new(
+                spec.namespace,
+                spec.name,
+                vec![crate::domain::metric::Dimension::new("FunctionName", "f")],
+                spec.stat,
+                60,
+            ),
+            resource: crate::domain::resource::Resource::new("F", "f", "AWS::Lambda::Function"),
+            spec,
+        }
+    }
+
+    #[test]
+    fn a_latency_anomaly_already_over_when_seen_whole_is_a_blip() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        // Abnormal in minutes 10, 11 and 12.
+        let ep = Episode::begin(Direction::Increase, at(10), at(12), 300.0, 150.0, 6.0);
+        let duration = watched("Duration", "Average");
+        // Judged through minute 12, 13 or 14: still on (a slow dependency
+        // lets a minute or two through now and then).
+        for until in 13..=15 {
+            assert!(still_on(&duration, &ep, Some(at(until))), "{until}");
+        }
+        // Three normal minutes after it when first seen: over.
+        assert!(!still_on(&duration, &ep, Some(at(16))));
+        assert!(still_on(&duration, &ep, None));
+        // Counts open at once, over or not.
+        assert!(still_on(&watched("Errors", "Sum"), &ep, Some(at(30))));
     }
 }
