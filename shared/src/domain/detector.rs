@@ -830,6 +830,16 @@ impl Baseline {
         let Some((low, high, model_sd)) = band else {
             return (Verdict::InsufficientHistory, 0.0, None);
         };
+        // Upward, a day quieter than the profile (a negative level) does
+        // not lower the band of a metric watched for increases: a value the
+        // profile finds usual at this time of day (a nightly batch's reads
+        // on a weekend) is no increase. Traffic, watched both ways, keeps
+        // the day's level: a surge on a quiet day is an incident.
+        let high = if traits.watch == Watch::Increase {
+            high - f64::from(self.level.min(0.0))
+        } else {
+            high
+        };
         let Some((direction, expected, score)) =
             Self::beyond_band(value, y, traits.kind, (low, high, model_sd))
         else {
@@ -1898,6 +1908,38 @@ mod tests {
         run(&mut b, 4 * 1440..4 * 1440 + 30, &tr, |_| 3000.0);
         assert!(b.episode().is_some());
         assert!(!b.unsettled(60));
+    }
+
+    #[test]
+    fn a_quiet_day_does_not_turn_a_usual_peak_into_an_increase() {
+        // Consumed capacity: a nightly batch reads 10,000 units a minute
+        // for a quarter of an hour, the traffic about 1,500 at its peak.
+        let tr = traits(ValueKind::Count, Watch::Increase);
+        let batch = |m: i64| (m % 1440) / 15 == 70;
+        let day = |traffic: f64, size: f64| {
+            move |m: i64| {
+                if batch(m) {
+                    size
+                } else {
+                    (daily(m, 1500.0) * traffic).round()
+                }
+            }
+        };
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, day(1.0, 10_000.0));
+        let started = |changes: Vec<(i64, EpisodeChange)>| {
+            changes
+                .iter()
+                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
+                .count()
+        };
+        // A weekend day, traffic at 40%: the batch as big as always is
+        // not an increase...
+        let quiet = run(&mut b.clone(), 3 * 1440..4 * 1440, &tr, day(0.4, 10_000.0));
+        assert_eq!(started(quiet), 0);
+        // ...three times as big, it is.
+        let big = run(&mut b.clone(), 3 * 1440..4 * 1440, &tr, day(0.4, 30_000.0));
+        assert_eq!(started(big), 1);
     }
 
     #[test]
