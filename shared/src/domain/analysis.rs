@@ -217,6 +217,7 @@ pub fn analyze(
                             change,
                             rate,
                             judged_until: None,
+                            volume: None,
                         },
                     ));
                 },
@@ -246,6 +247,7 @@ pub fn analyze(
                     change: EpisodeChange::Ended(ep, end),
                     rate: None,
                     judged_until: None,
+                    volume: None,
                 },
             ));
             if !analysis.touched.contains(&tracked.watched.key) {
@@ -258,6 +260,12 @@ pub fn analyze(
         .into_iter()
         .map(|(_, _, e)| SignalEvent {
             judged_until: state.baselines.get(&e.metric.key).and_then(Baseline::next),
+            volume: match e.change {
+                EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
+                    volume(e.metric, &ep, state, inventory, windows)
+                }
+                _ => None,
+            },
             ..e
         })
         .collect();
@@ -350,6 +358,42 @@ fn traffic_source_of<'a>(
         },
         None => TrafficSource::Unit,
     }
+}
+
+/// The mean traffic per period behind a latency over an episode (requests
+/// for an API, invocations for a function): measured where fetched, else
+/// what the traffic's baseline expects then.
+fn volume(
+    metric: &WatchedMetric,
+    ep: &Episode,
+    state: &StackState,
+    inventory: &StackInventory,
+    windows: &BTreeMap<MetricKey, MetricWindow>,
+) -> Option<f64> {
+    if metric.spec.class != SignalClass::Latency {
+        return None;
+    }
+    let traffic = traffic_of(metric, inventory)?;
+    let source = TrafficSource::Traffic {
+        window: windows.get(&traffic.watched.key),
+        baseline: state
+            .baselines
+            .get(&traffic.watched.key)
+            .cloned()
+            .map(Box::new),
+        kind: traffic.watched.spec.kind,
+    };
+    let period = i64::from(metric.key.period()).max(1);
+    let (mut sum, mut n) = (0.0, 0u32);
+    let mut t = ep.start;
+    while t <= ep.last_abnormal {
+        if let Some(e) = source.at(t) {
+            sum += e.value();
+            n += 1;
+        }
+        t = t.add(period);
+    }
+    (n > 0).then(|| sum / f64::from(n))
 }
 
 /// The traffic metric of a metric's resource with the same period

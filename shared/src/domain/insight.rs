@@ -318,6 +318,10 @@ pub struct SignalEvent<'a> {
     pub rate: Option<Rate>,
     /// The end of the metric's last period judged so far, when known.
     pub judged_until: Option<Timestamp>,
+    /// For latencies: the mean traffic per period behind them over the
+    /// episode (requests for an API, invocations for a function), when
+    /// known.
+    pub volume: Option<f64>,
 }
 
 /// How long a stack must stay healthy before its insight closes.
@@ -572,7 +576,7 @@ impl StackInsights {
                 kinds.push(ChangeKind::NewAssociation { anomaly_id: id });
             }
             None if anomaly.severity >= Severity::Medium
-                && persisted_enough(metric, ep, ctx)
+                && persisted_enough(metric, ep, ev.volume, ctx)
                 && still_on(metric, ep, ev.judged_until) =>
             {
                 let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
@@ -610,17 +614,26 @@ impl StackInsights {
 /// overwhelming evidence). Latencies and gauges spike for a minute or two
 /// all the time, from a cold start or one slow request among few, so they
 /// must last three periods; percentiles, which at low traffic are the
-/// slowest request of the minute, five. The latency of a resource deployed
+/// slowest request of the minute, five, and so must an average of fewer
+/// than [`FEW_REQUESTS`] a minute, which one slow request or cold start
+/// makes as well. The latency of a resource deployed
 /// just before must outlast the deployment's grace: all its instances start
 /// cold, and at low traffic they keep starting for several minutes. A short anomaly can still
 /// join an insight that something else opened.
-fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>) -> bool {
+fn persisted_enough(
+    metric: &WatchedMetric,
+    ep: &Episode,
+    volume: Option<f64>,
+    ctx: &StackContext<'_>,
+) -> bool {
     if metric.spec.kind == ValueKind::Count {
         return true;
     }
     let period = i64::from(metric.key.period()).max(1);
     let periods = ep.last_abnormal.since(ep.start) / period + 1;
     let percentile = metric.key.stat().starts_with('p') || metric.key.stat() == "Maximum";
+    let few = metric.spec.class == SignalClass::Latency
+        && volume.is_some_and(|v| v * 60.0 / period as f64 <= FEW_REQUESTS);
     let just_deployed = ctx.events.iter().any(|e| {
         e.resource.physical_id == metric.resource.physical_id
             && e.status == "UPDATE_COMPLETE"
@@ -629,7 +642,7 @@ fn persisted_enough(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>
     });
     let needed = if just_deployed && metric.spec.class == SignalClass::Latency {
         DEPLOY_GRACE / period
-    } else if percentile {
+    } else if percentile || few {
         5
     } else {
         3
@@ -651,6 +664,10 @@ fn still_on(metric: &WatchedMetric, ep: &Episode, judged_until: Option<Timestamp
     let period = i64::from(metric.key.period()).max(1);
     judged_until.is_none_or(|until| ep.last_abnormal >= until.add(-3 * period))
 }
+
+/// Requests a minute up to which an average latency is as jumpy as a
+/// percentile.
+const FEW_REQUESTS: f64 = 10.0;
 
 /// How long after a deployment a resource's latency may be high from cold
 /// starts.
@@ -926,5 +943,36 @@ mod tests {
         assert!(still_on(&duration, &ep, None));
         // Counts open at once, over or not.
         assert!(still_on(&watched("Errors", "Sum"), &ep, Some(at(30))));
+    }
+
+    #[test]
+    fn an_average_of_a_few_requests_must_last_like_a_percentile() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let configs = std::collections::BTreeMap::new();
+        let topology = crate::domain::topology::Topology::of(&[], &configs);
+        let ctx = StackContext {
+            resources: &[],
+            configs: &configs,
+            events: &[],
+            topology: &topology,
+        };
+        let duration = watched("Duration", "Average");
+        let lasting = |minutes: i64| {
+            Episode::begin(
+                Direction::Increase,
+                at(10),
+                at(10 + minutes - 1),
+                300.0,
+                90.0,
+                6.0,
+            )
+        };
+        // Fifty invocations a minute: three minutes are enough.
+        assert!(persisted_enough(&duration, &lasting(3), Some(50.0), &ctx));
+        assert!(persisted_enough(&duration, &lasting(3), None, &ctx));
+        // Three a minute: one slow request or cold start makes the
+        // average, so it must last five.
+        assert!(!persisted_enough(&duration, &lasting(4), Some(3.0), &ctx));
+        assert!(persisted_enough(&duration, &lasting(5), Some(3.0), &ctx));
     }
 }
