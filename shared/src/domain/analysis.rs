@@ -316,8 +316,26 @@ enum TrafficSource<'a> {
     },
 }
 
-impl TrafficSource<'_> {
+impl<'a> TrafficSource<'a> {
     /// The exposure of the period starting at `t`, if known.
+    /// The traffic metric `traffic`, read from its window in `windows` or
+    /// its baseline in `state`.
+    fn of(
+        traffic: &TrackedMetric,
+        state: &StackState,
+        windows: &'a BTreeMap<MetricKey, MetricWindow>,
+    ) -> Self {
+        TrafficSource::Traffic {
+            window: windows.get(&traffic.watched.key),
+            baseline: state
+                .baselines
+                .get(&traffic.watched.key)
+                .cloned()
+                .map(Box::new),
+            kind: traffic.watched.spec.kind,
+        }
+    }
+
     fn at(&self, t: Timestamp) -> Option<Exposure> {
         match self {
             TrafficSource::Unit => Some(Exposure::Measured(1.0)),
@@ -351,18 +369,15 @@ fn traffic_source_of<'a>(
         return TrafficSource::Unit;
     }
     match traffic_of(metric, inventory) {
-        Some(t) => TrafficSource::Traffic {
-            window: windows.get(&t.watched.key),
-            baseline: state.baselines.get(&t.watched.key).cloned().map(Box::new),
-            kind: t.watched.spec.kind,
-        },
+        Some(t) => TrafficSource::of(t, state, windows),
         None => TrafficSource::Unit,
     }
 }
 
-/// The mean traffic per period behind a latency over an episode (requests
-/// for an API, invocations for a function): measured where fetched, else
-/// what the traffic's baseline expects then.
+/// The mean traffic per period behind a latency over the first five
+/// periods of an episode, all that deciding whether it lasted needs
+/// (requests for an API, invocations for a function): measured where
+/// fetched, else what the traffic's baseline expects then.
 fn volume(
     metric: &WatchedMetric,
     ep: &Episode,
@@ -373,20 +388,12 @@ fn volume(
     if metric.spec.class != SignalClass::Latency {
         return None;
     }
-    let traffic = traffic_of(metric, inventory)?;
-    let source = TrafficSource::Traffic {
-        window: windows.get(&traffic.watched.key),
-        baseline: state
-            .baselines
-            .get(&traffic.watched.key)
-            .cloned()
-            .map(Box::new),
-        kind: traffic.watched.spec.kind,
-    };
+    let source = TrafficSource::of(traffic_of(metric, inventory)?, state, windows);
     let period = i64::from(metric.key.period()).max(1);
+    let last = ep.last_abnormal.min(ep.start.add(4 * period));
     let (mut sum, mut n) = (0.0, 0u32);
     let mut t = ep.start;
-    while t <= ep.last_abnormal {
+    while t <= last {
         if let Some(e) = source.at(t) {
             sum += e.value();
             n += 1;
