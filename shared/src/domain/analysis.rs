@@ -256,12 +256,16 @@ pub fn analyze(
         }
     }
     events.sort_by_key(|(t, i, _)| (*t, *i));
+    // The volume behind a latency only decides whether an anomaly opens an
+    // insight, which it cannot while one is open (an insight closes only
+    // after all events are applied).
+    let opening = state.insights.open().is_none();
     let ordered: Vec<SignalEvent<'_>> = events
         .into_iter()
         .map(|(_, _, e)| SignalEvent {
             judged_until: state.baselines.get(&e.metric.key).and_then(Baseline::next),
             volume: match e.change {
-                EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) => {
+                EpisodeChange::Started(ep) | EpisodeChange::Extended(ep) if opening => {
                     volume(e.metric, &ep, state, inventory, windows)
                 }
                 _ => None,

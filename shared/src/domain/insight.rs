@@ -614,9 +614,9 @@ impl StackInsights {
 /// overwhelming evidence). Latencies and gauges spike for a minute or two
 /// all the time, from a cold start or one slow request among few, so they
 /// must last three periods; percentiles, which at low traffic are the
-/// slowest request of the minute, five, and so must an average of fewer
-/// than [`FEW_REQUESTS`] a minute, which one slow request or cold start
-/// makes as well. The latency of a resource deployed
+/// slowest request of the minute, five, and so must an average of at most
+/// [`FEW_REQUESTS`] a minute, which one slow request or cold start makes
+/// as well. The latency of a resource deployed
 /// just before must outlast the deployment's grace: all its instances start
 /// cold, and at low traffic they keep starting for several minutes. A short anomaly can still
 /// join an insight that something else opened.
@@ -881,6 +881,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
 mod tests {
     use super::*;
     use crate::domain::catalog::find_spec;
+    use crate::domain::metric::Dimension;
     use crate::domain::resource::ResourceKind;
 
     fn errors(points: u32, observed_sum: f64, expected_sum: f64) -> Episode {
@@ -918,11 +919,11 @@ mod tests {
             key: MetricKey::new(
                 spec.namespace,
                 spec.name,
-                vec![crate::domain::metric::Dimension::new("FunctionName", "f")],
+                vec![Dimension::new("FunctionName", "f")],
                 spec.stat,
                 60,
             ),
-            resource: crate::domain::resource::Resource::new("F", "f", "AWS::Lambda::Function"),
+            resource: Resource::new("F", "f", "AWS::Lambda::Function"),
             spec,
         }
     }
