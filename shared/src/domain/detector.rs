@@ -270,6 +270,9 @@ const RELEVEL_STEP: f32 = 1.5;
 /// Spreads beyond the band that make a point at a weekend boundary a step
 /// of the day's level (a single point, so well below the threshold).
 const STEP_SCORE: f64 = 2.0;
+/// The periods after a weekend boundary in which a traffic's shift can
+/// still show that the metric stepped there.
+const STEP_PERIODS: i64 = 3;
 /// An anomaly that lasts this long becomes the new normal.
 const ADAPT_AFTER: i64 = 6 * 3_600;
 /// The rise per period a rare-event count's drift is tested for, as a
@@ -289,6 +292,19 @@ const DRIFT_MIN_PERIODS: f64 = 3.0;
 /// The smallest total excess of a drift, in smallest changes that matter:
 /// four errors' worth of minutes where three in one would matter.
 pub const DRIFT_EXCESS: f64 = 4.0;
+/// How far beyond the band, in spreads, a traffic point must be to add to
+/// its shift (see [`Baseline::shift_step`]): the CUSUM's allowance, which
+/// the band's own noise does not pass for long.
+const SHIFT_ALLOWANCE: f64 = 1.0;
+/// A traffic shift's threshold in multiples of the z-threshold: 9 at the
+/// default sensitivity, which points each three spreads beyond the band
+/// reach in five periods, and points each two beyond in nine.
+const SHIFT_PER_Z: f64 = 2.0;
+/// How far beyond the band, in spreads, a residual teaches the baseline
+/// as much as it would (see [`Baseline::learn`]).
+const LEARN_LIMIT: f32 = 2.5;
+/// [`LEARN_LIMIT`] for the points of a traffic shift being weighed.
+const SHIFT_LEARN_LIMIT: f32 = 1.0;
 /// How fast the drift's usual share forgets (a memory of about half a day
 /// of points).
 const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
@@ -323,6 +339,9 @@ pub struct Baseline {
     /// The last weekend boundary at which the metric stepped: points in
     /// its grace re-level (see [`Baseline::relevel`]).
     pub(crate) relevel_from: Option<Timestamp>,
+    /// The short-term level from before that step, restored when the step
+    /// turns out to be one point's blip.
+    pub(crate) relevel_base: f32,
     /// The slow lane of a rare-event count (see [`Baseline::drift_step`]).
     pub(crate) drift: Drift,
 }
@@ -358,19 +377,22 @@ struct DriftPoint {
     abnormal: Option<(f64, f64, u32)>,
 }
 
-/// A Poisson CUSUM of a rare-event count: the log-likelihood ratio of "the
-/// count rose by the smallest rise that matters" against "the count is the
-/// usual share of the traffic", accumulated over the points since it was
-/// last zero.
+/// The slow lane of a count. For a rare-event count, a Poisson CUSUM: the
+/// log-likelihood ratio of "the count rose by the smallest rise that
+/// matters" against "the count is the usual share of the traffic",
+/// accumulated over the points since it was last zero. For traffic, the
+/// shift (see [`Baseline::shift_step`]): `sum` is signed by its direction
+/// and the usual share is not used.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct Drift {
-    /// The accumulated log-likelihood ratio (never negative).
+    /// The accumulated log-likelihood ratio (never negative), or the
+    /// traffic's shift (negative for a fall).
     pub(crate) sum: f32,
     /// The first period of the current accumulation.
     pub(crate) from: Option<Timestamp>,
     /// Counts observed since then.
     pub(crate) observed: f32,
-    /// Usual counts since then.
+    /// Usual counts (the band's edge, for a shift) since then.
     pub(crate) expected: f32,
     /// Decayed sum of the counts of learned points...
     pub(crate) seen: f32,
@@ -427,6 +449,7 @@ impl Baseline {
             recent: Vec::new(),
             recur: Vec::new(),
             relevel_from: None,
+            relevel_base: 0.0,
             drift: Drift::default(),
         }
     }
@@ -501,11 +524,15 @@ impl Baseline {
     /// as evidence of the new day's level rather than judging it, provided
     /// the metric stepped right at the boundary: its point of the
     /// boundary's own period was [`STEP_SCORE`] spreads beyond the band,
-    /// whatever the size of the change. The short-term level then becomes
-    /// the running mean of the points since the boundary, each point
-    /// moving it by at most [`RELEVEL_STEP`], until a point is abnormal
-    /// even against the new level (then it is judged as usual). The point
-    /// is normal for persistence and teaches no slot.
+    /// whatever the size of the change, or, for traffic, the shift that
+    /// began at the boundary reached as much beyond its allowance within
+    /// [`STEP_PERIODS`] periods (a step hidden in the noise of a few
+    /// requests a minute). The short-term level then becomes the running
+    /// mean of the points since the boundary, each point moving it by at
+    /// most [`RELEVEL_STEP`], until a point is abnormal even against the
+    /// new level: then it is judged as usual, against the old level if it
+    /// is normal there (the step was one point's blip). The point is
+    /// normal for persistence and teaches no slot.
     ///
     /// Returns false, and changes nothing, when the point must be judged
     /// as usual: no step at the boundary (a change that starts a minute
@@ -534,15 +561,40 @@ impl Baseline {
         let index = t.since(boundary) / period;
         let y = transform(value, traits.kind);
         let score = Self::beyond_band(value, y, traits.kind, band).map_or(0.0, |(_, _, s)| s);
+        // The traffic's shift since the boundary, with this point, as the
+        // standardized mean evidence of its points.
+        let shift = (!traits.drift && self.drift.from == Some(boundary))
+            .then(|| f64::from(self.drift.sum))
+            .filter(|sum| sum * score > 0.0)
+            .map_or(0.0, |sum| {
+                let n = (index + 1) as f64;
+                (sum.abs() + score.abs().min(EVIDENCE_CAP) + SHIFT_ALLOWANCE * (n - 1.0)) / n.sqrt()
+            });
         if self.relevel_from == Some(boundary) {
-            // Something on top of the new level (a spike starting a few
-            // minutes after midnight) is judged, not learned.
             if score.abs() >= sensitivity.z_threshold {
                 self.relevel_from = None;
+                // A point the old level finds usual undoes the step (one
+                // minute's dip at midnight); something on top of the new
+                // level (a spike starting a few minutes after midnight)
+                // is judged, not learned.
+                let stepped = std::mem::replace(&mut self.level, self.relevel_base);
+                let usual = self.expectation(t).is_some_and(|band| {
+                    Self::beyond_band(value, y, traits.kind, band)
+                        .is_none_or(|(_, _, s)| s.abs() < STEP_SCORE)
+                });
+                if !usual {
+                    self.level = stepped;
+                }
                 return false;
             }
-        } else if index == 0 && score.abs() >= STEP_SCORE {
+        } else if (index == 0 && score.abs() >= STEP_SCORE)
+            || (index < STEP_PERIODS && shift >= STEP_SCORE)
+        {
             self.relevel_from = Some(boundary);
+            self.relevel_base = self.level;
+            if !traits.drift {
+                self.drift.clear();
+            }
         } else {
             return false;
         }
@@ -597,11 +649,17 @@ impl Baseline {
         self.push_evidence(evidence);
         let mut drifted = false;
         let drift = self.drift_step(t, value, band, exposure, traits, sensitivity);
-        if let Some((expected, score, periods)) = drift.and_then(|d| d.abnormal)
+        let slow = match drift.and_then(|d| d.abnormal) {
+            Some((expected, score, periods)) => {
+                Some((Direction::Increase, expected, score, periods))
+            }
+            None => self.shift_step(t, value, y, band, traits, sensitivity),
+        };
+        if let Some((direction, expected, score, periods)) = slow
             && matches!(verdict, Verdict::Normal { .. })
         {
             verdict = Verdict::Abnormal {
-                direction: Direction::Increase,
+                direction,
                 expected,
                 score,
             };
@@ -618,14 +676,25 @@ impl Baseline {
         }
         // A rise that the drift is weighing teaches nothing until it is
         // cleared: learning it would raise the rate it is tested against.
-        let suspect = f64::from(self.drift.sum) >= drift_threshold(sensitivity) / DRIFT_MIN_PERIODS;
+        // A traffic shift is learned while it is weighed (see
+        // [`Baseline::shift_step`]).
+        let suspect = traits.drift
+            && f64::from(self.drift.sum) >= drift_threshold(sensitivity) / DRIFT_MIN_PERIODS;
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
             Verdict::Normal { .. } => self.episode.is_none() && !suspect,
             Verdict::Abnormal { .. } => false,
         };
         if learn {
-            self.learn(t, y as f32);
+            // A traffic shift being weighed is learned as if each of its
+            // points were at most a spread beyond: the band follows a new
+            // level still, only too slowly to hide a lost hour.
+            let limit = if !traits.drift && self.drift.sum != 0.0 {
+                SHIFT_LEARN_LIMIT
+            } else {
+                LEARN_LIMIT
+            };
+            self.learn(t, y as f32, limit);
             if let Some(d) = drift {
                 self.drift.calibrate(value.max(0.0), d.exposure.value());
             }
@@ -727,6 +796,94 @@ impl Baseline {
                 (r0, (2.0 * sum).sqrt(), periods_u32(periods))
             });
         Some(DriftPoint { exposure, abnormal })
+    }
+
+    /// Takes the point at `t`, of transformed value `y` and expectation
+    /// `band`, into the shift of a traffic count (a count watched both ways
+    /// and not for drift): a CUSUM (Page's test) of how far beyond the band
+    /// its points are, in spreads, each capped at [`EVIDENCE_CAP`], less
+    /// [`SHIFT_ALLOWANCE`]. A point counts when its relative change matters,
+    /// whatever its absolute change: half the requests of a service of 30
+    /// a minute lost for an hour is an incident, though no single minute's
+    /// 15 is. A point the other way starts afresh; the sum is kept in
+    /// [`Baseline::drift`], signed by its direction. The point is abnormal
+    /// when the sum is over [`SHIFT_PER_Z`] z-thresholds and the change
+    /// summed over the run is at least [`DRIFT_EXCESS`] smallest changes.
+    /// Returns its direction, band edge, score (the run's mean evidence,
+    /// standardized) and the periods of the run.
+    ///
+    /// Unlike a drift, a shift being weighed is still learned: a traffic's
+    /// level moves for reasons of its own (a quieter Monday, a weekend
+    /// that starts at another hour), and a level held wrong is a false
+    /// alarm that lasts. The band follows a shift, only more slowly than
+    /// the sum grows.
+    fn shift_step(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        y: f64,
+        band: Option<(f64, f64, f64)>,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Direction, f64, f64, u32)> {
+        if traits.watch != Watch::Both || traits.kind != ValueKind::Count || traits.drift {
+            return None;
+        }
+        let Some(band) = band else {
+            self.drift.clear();
+            return None;
+        };
+        let beyond =
+            Self::beyond_band(value, y, traits.kind, band).filter(|&(direction, expected, _)| {
+                relative_change(value, expected, direction) >= traits.min_ratio
+            });
+        let (evidence, expected) = match beyond {
+            Some((_, expected, score)) => (score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP), expected),
+            None => (0.0, value),
+        };
+        let before = f64::from(self.drift.sum);
+        // A point the other way starts afresh.
+        let before = if evidence * before < 0.0 { 0.0 } else { before };
+        let magnitude = before.abs() + evidence.abs() - SHIFT_ALLOWANCE;
+        if magnitude <= 0.0 {
+            self.drift.clear();
+            return None;
+        }
+        let sign = if before == 0.0 {
+            evidence.signum()
+        } else {
+            before.signum()
+        };
+        let threshold = SHIFT_PER_Z * sensitivity.z_threshold;
+        let d = &mut self.drift;
+        let from = match d.from {
+            Some(from) if before != 0.0 => from,
+            _ => {
+                d.observed = 0.0;
+                d.expected = 0.0;
+                t
+            }
+        };
+        d.from = Some(from);
+        // The sum stops at the threshold, so that an anomaly ends soon
+        // after the shift does.
+        d.sum = (sign * magnitude.min(threshold)) as f32;
+        d.observed += value as f32;
+        d.expected += expected as f32;
+        let (direction, _, _) = beyond?;
+        let lasting = f64::from(d.observed - d.expected).abs()
+            >= DRIFT_EXCESS * traits.min_change * sensitivity.change_factor;
+        (magnitude >= threshold && lasting).then(|| {
+            let periods = t.since(from) / traits.period.max(1) + 1;
+            let n = periods as f64;
+            let score = (magnitude + SHIFT_ALLOWANCE * n) / n.sqrt();
+            (
+                direction,
+                expected,
+                score.copysign(sign),
+                periods_u32(periods),
+            )
+        })
     }
 
     /// Makes the period starting at `t` the last judged one. Periods
@@ -853,14 +1010,9 @@ impl Baseline {
             );
         };
         let change = (value - expected).abs();
-        let ratio = if direction == Direction::Increase {
-            value / expected.max(f64::MIN_POSITIVE) - 1.0
-        } else {
-            expected / value.max(f64::MIN_POSITIVE) - 1.0
-        };
         let matters = traits.watch.is_bad(direction)
             && change >= traits.min_change * sensitivity.change_factor
-            && ratio >= traits.min_ratio;
+            && relative_change(value, expected, direction) >= traits.min_ratio;
         let evidence = if matters {
             score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP) as f32
         } else {
@@ -982,12 +1134,13 @@ impl Baseline {
                     self.episode = None;
                     self.up_bits = 0;
                     self.down_bits = 0;
-                    if self.drift.sum > 0.0 {
-                        // A drift is a lasting rate: take it whole, or the
-                        // same rise would be summed and reported again.
-                        self.level += (transform(ended.observed(), traits.kind)
-                            - transform(ended.expected(), traits.kind))
-                        .max(0.0) as f32;
+                    if self.drift.sum != 0.0 {
+                        // A drift or a traffic shift is a lasting rate:
+                        // take it whole, or the same change would be
+                        // summed and reported again.
+                        let step = transform(ended.observed(), traits.kind)
+                            - transform(ended.expected(), traits.kind);
+                        self.level += if traits.drift { step.max(0.0) } else { step } as f32;
                         self.drift.clear();
                     } else {
                         self.level += LEVEL_RATE
@@ -1072,8 +1225,9 @@ impl Baseline {
     /// quiet Sunday), then the slot learns what the level leaves. The spread
     /// is the one-step prediction error, so a day-type offset that the level
     /// follows does not widen it. While the slot is young, only the slot
-    /// learns.
-    fn learn(&mut self, t: Timestamp, y: f32) {
+    /// learns. Once it is established, a residual beyond `limit` spreads
+    /// teaches as much as one at the limit.
+    fn learn(&mut self, t: Timestamp, y: f32, limit: f32) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -1089,7 +1243,7 @@ impl Baseline {
         let residual = y - (slot.loc + self.level);
         let young = slot.n < YOUNG;
         // Robust steps (Huber): once the slot is established, a residual
-        // beyond 2.5 spreads moves the level and the slot only as much as
+        // beyond the limit moves the level and the slot only as much as
         // one at that limit would, so that a point just short of abnormal
         // (an incident still building up) barely teaches anything. A young
         // slot learns plainly: it has no spread to trust yet.
@@ -1097,7 +1251,7 @@ impl Baseline {
         let clipped = if young {
             residual
         } else {
-            residual.clamp(-2.5 * spread, 2.5 * spread)
+            residual.clamp(-limit * spread, limit * spread)
         };
         let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
         if young {
@@ -1216,7 +1370,9 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// three DynamoDB write units.
 /// Version 6 adds the weekend boundary the metric last stepped at.
 /// Version 7 adds the drift of a rare-event count (none before).
-const ENCODING_VERSION: u8 = 7;
+/// Version 8 adds the level from before the last weekend step (zero
+/// before).
+const ENCODING_VERSION: u8 = 8;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -1231,7 +1387,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4 to 7 (older
+    /// [`Baseline::encode`] in the layout of `version` 4 to 8 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -1325,6 +1481,9 @@ impl Baseline {
                 out.extend_from_slice(&v.to_le_bytes());
             }
             out.extend_from_slice(&d.from.map_or(i64::MIN, Timestamp::secs).to_le_bytes());
+        }
+        if version >= 8 {
+            out.extend_from_slice(&self.relevel_base.to_le_bytes());
         }
         out
     }
@@ -1469,10 +1628,12 @@ impl Baseline {
             drift.exposed = r.finite_f32()?;
             let secs = r.i64()?;
             drift.from = (secs != i64::MIN).then(|| Timestamp::from_secs(secs));
-            if drift.sum < 0.0 || drift.seen < 0.0 || drift.exposed < 0.0 {
+            // A negative sum is a traffic's fall; a share is never negative.
+            if drift.seen < 0.0 || drift.exposed < 0.0 {
                 return Err(DecodeError::Invalid("a negative drift"));
             }
         }
+        let relevel_base = if version >= 8 { r.finite_f32()? } else { 0.0 };
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -1497,6 +1658,7 @@ impl Baseline {
             recur,
             recent,
             relevel_from,
+            relevel_base,
             drift,
         })
     }
@@ -1550,6 +1712,15 @@ impl Reader<'_> {
 /// The log-likelihood ratio at which a drift is abnormal.
 fn drift_threshold(sensitivity: &Sensitivity) -> f64 {
     DRIFT_PER_Z2 * sensitivity.z_threshold * sensitivity.z_threshold
+}
+
+/// How much `value` changed from `expected` in `direction`, relative to
+/// the smaller of the two (0.5: half as much again, or a third less).
+fn relative_change(value: f64, expected: f64, direction: Direction) -> f64 {
+    match direction {
+        Direction::Increase => value / expected.max(f64::MIN_POSITIVE) - 1.0,
+        Direction::Decrease => expected / value.max(f64::MIN_POSITIVE) - 1.0,
+    }
 }
 
 /// A number of periods as a `u32`, saturating.
@@ -1745,6 +1916,95 @@ mod tests {
         );
     }
 
+    /// Requests of a small service, about 30 a minute at its busiest: a
+    /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
+    /// changes from `minutes`.
+    fn run_requests(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        factor: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.5,
+            ..traits(ValueKind::Count, Watch::Both)
+        };
+        let mut out = Vec::new();
+        for m in minutes {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let requests = poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11));
+            if let Some((_, change)) = b.observe(t, requests, &tr, &Sensitivity::default())
+                && change != EpisodeChange::None
+            {
+                out.push((m, change));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn half_the_traffic_of_a_small_service_lost_for_long_is_an_anomaly() {
+        let mut b = Baseline::new();
+        let quiet = run_requests(&mut b, 0..4 * 1440, |_| 1.0);
+        assert!(quiet.is_empty(), "{quiet:?}");
+        // At the busiest hour, half of some 30 requests a minute are lost
+        // for an hour: never the 20 a minute that matter alone.
+        let onset = 4 * 1440 + 720;
+        let halved = |m: i64| {
+            if (onset..onset + 60).contains(&m) {
+                0.5
+            } else {
+                1.0
+            }
+        };
+        let changes = run_requests(&mut b, 4 * 1440..5 * 1440, halved);
+        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
+            panic!("no anomaly: {changes:?}");
+        };
+        assert!(
+            *at - onset <= 15,
+            "found {} minutes after onset",
+            at - onset
+        );
+        assert_eq!(ep.direction, Direction::Decrease);
+        assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
+        // The anomaly holds the whole shortfall summed, well over four
+        // times the smallest change.
+        assert!(
+            ep.expected_sum - ep.observed_sum >= DRIFT_EXCESS * 20.0,
+            "{ep:?}"
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|(m, c)| matches!(c, EpisodeChange::Ended(..)) && *m < onset + 75),
+            "{changes:?}"
+        );
+    }
+
+    #[test]
+    fn a_one_minute_dip_at_a_weekend_boundary_is_no_new_level() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let sens = Sensitivity::default();
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 300.0));
+        let at = 3 * 1440 + 720;
+        let boundary = Timestamp::from_secs(T0 + at * 60);
+        let before = b.level;
+        // The boundary's minute falls to a tenth: it may be a new level...
+        assert!(b.relevel(boundary, daily(at, 300.0) / 10.0, &tr, &sens, boundary));
+        assert!(b.level < before - 1.0, "{} {before}", b.level);
+        // ...until the next minute is as usual: the step was a blip, and
+        // that minute is judged against the old level, as normal.
+        let next = boundary.add(60);
+        let usual = daily(at + 1, 300.0);
+        assert!(!b.relevel(next, usual, &tr, &sens, boundary));
+        assert_eq!(b.level, before);
+        let (verdict, change) = b.observe(next, usual, &tr, &sens).expect("judged");
+        assert!(matches!(verdict, Verdict::Normal { .. }), "{verdict:?}");
+        assert_eq!(change, EpisodeChange::None);
+    }
+
     #[test]
     fn more_errors_with_more_traffic_is_no_drift() {
         // A busy day: traffic and errors both triple for hours, the share
@@ -1880,10 +2140,31 @@ mod tests {
             exposed: 150.0,
         };
         assert_eq!(Baseline::decode(&drifting.encode()).unwrap(), drifting);
-        assert_eq!(drifting.encode().len(), drifting.encode_as(6).len() + 28);
+        assert_eq!(
+            drifting.encode_as(7).len(),
+            drifting.encode_as(6).len() + 28
+        );
         assert_eq!(Baseline::decode(&drifting.encode_as(6)).unwrap(), stepped);
-        let mut negative = drifting.encode();
-        let at = negative.len() - 28;
+        // A traffic's fall is a negative sum.
+        let falling = Baseline {
+            drift: Drift {
+                sum: -4.0,
+                ..drifting.drift
+            },
+            ..drifting.clone()
+        };
+        assert_eq!(Baseline::decode(&falling.encode()).unwrap(), falling);
+        // Version 8 adds the level from before the step (4 bytes).
+        let based = Baseline {
+            relevel_base: -0.7,
+            ..drifting.clone()
+        };
+        assert_eq!(Baseline::decode(&based.encode()).unwrap(), based);
+        assert_eq!(based.encode().len(), based.encode_as(7).len() + 4);
+        assert_eq!(Baseline::decode(&based.encode_as(7)).unwrap(), drifting);
+        let mut negative = drifting.encode_as(7);
+        // `seen`, after the sum, the observed and the expected counts.
+        let at = negative.len() - 28 + 12;
         negative[at..at + 4].copy_from_slice(&(-1.0f32).to_le_bytes());
         assert_eq!(
             Baseline::decode(&negative),

@@ -808,9 +808,10 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
     };
     let big = excess >= 5.0 * spec.min_change;
     let clear = excess >= 2.0 * spec.min_change;
-    // Failures that each period are too few to matter but have gone on:
-    // twelve errors over ten minutes hurt as much as twelve in two.
-    let lasting = ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * spec.min_change;
+    // A change that each period is too small to matter but has gone on:
+    // twelve errors over ten minutes hurt as much as twelve in two, and
+    // fifteen requests a minute lost for an hour more than fifty in one.
+    let lasting = (ep.observed_sum - ep.expected_sum).abs() >= DRIFT_EXCESS * spec.min_change;
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
             if big && ratio >= 3.0 {
@@ -835,7 +836,9 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
             // long as it is more than the smallest change that matters.
             if big && ratio >= 3.0 {
                 Severity::High
-            } else if (ratio >= 3.0 && excess >= spec.min_change) || (clear && ratio >= 1.5) {
+            } else if (ratio >= 3.0 && excess >= spec.min_change)
+                || ((clear || lasting) && ratio >= 1.5)
+            {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -844,7 +847,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         (SignalClass::Traffic, Direction::Increase) => {
             // Doubled traffic is news for a small service as much as for a
             // big one, as long as it is more than a handful of requests.
-            if (clear && ratio >= 1.5) || (ratio >= 2.5 && excess >= spec.min_change) {
+            if ((clear || lasting) && ratio >= 1.5) || (ratio >= 2.5 && excess >= spec.min_change) {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -885,8 +888,12 @@ mod tests {
     use crate::domain::resource::ResourceKind;
 
     fn errors(points: u32, observed_sum: f64, expected_sum: f64) -> Episode {
+        episode(Direction::Increase, points, observed_sum, expected_sum)
+    }
+
+    fn episode(direction: Direction, points: u32, observed_sum: f64, expected_sum: f64) -> Episode {
         let mut ep = Episode::begin(
-            Direction::Increase,
+            direction,
             Timestamp::from_secs(0),
             Timestamp::from_secs(0),
             observed_sum / f64::from(points),
@@ -910,6 +917,40 @@ mod tests {
         // A lasting excess that is not a clear multiple of the usual count
         // (22 where 9 are usual) stays low.
         assert_eq!(rate_anomaly(spec, &errors(10, 22.0, 9.0)), Severity::Low);
+    }
+
+    #[test]
+    fn traffic_lost_for_long_matters_even_when_each_period_is_small() {
+        let spec = find_spec(ResourceKind::RestApi, "AWS/ApiGateway", "Count", "Sum")
+            .expect("requests are watched");
+        // 15 requests a minute where 30 are usual: a minute of it is not
+        // worth waking anyone...
+        let fall = |points: u32| {
+            episode(
+                Direction::Decrease,
+                points,
+                15.0 * f64::from(points),
+                30.0 * f64::from(points),
+            )
+        };
+        assert_eq!(rate_anomaly(spec, &fall(2)), Severity::Low);
+        // ...but ten minutes of it, 150 requests lost, is an incident.
+        assert_eq!(rate_anomaly(spec, &fall(10)), Severity::Medium);
+        // The same goes for a surge: 45 where 25 are usual.
+        let surge = |points: u32| {
+            episode(
+                Direction::Increase,
+                points,
+                45.0 * f64::from(points),
+                25.0 * f64::from(points),
+            )
+        };
+        assert_eq!(rate_anomaly(spec, &surge(2)), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &surge(10)), Severity::Medium);
+        // A lasting change that is not a clear multiple of the usual
+        // traffic (24 where 30 are usual) stays low.
+        let dip = episode(Direction::Decrease, 30, 24.0 * 30.0, 30.0 * 30.0);
+        assert_eq!(rate_anomaly(spec, &dip), Severity::Low);
     }
 
     fn watched(name: &str, stat: &str) -> WatchedMetric {
