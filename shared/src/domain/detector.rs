@@ -567,8 +567,10 @@ impl Baseline {
             .then(|| f64::from(self.drift.sum))
             .filter(|sum| sum * score > 0.0)
             .map_or(0.0, |sum| {
-                let n = (index + 1) as f64;
-                (sum.abs() + score.abs().min(EVIDENCE_CAP) + SHIFT_ALLOWANCE * (n - 1.0)) / n.sqrt()
+                shift_score(
+                    sum.abs() + score.abs().min(EVIDENCE_CAP) - SHIFT_ALLOWANCE,
+                    index + 1,
+                )
             });
         if self.relevel_from == Some(boundary) {
             if score.abs() >= sensitivity.z_threshold {
@@ -875,12 +877,10 @@ impl Baseline {
             >= DRIFT_EXCESS * traits.min_change * sensitivity.change_factor;
         (magnitude >= threshold && lasting).then(|| {
             let periods = t.since(from) / traits.period.max(1) + 1;
-            let n = periods as f64;
-            let score = (magnitude + SHIFT_ALLOWANCE * n) / n.sqrt();
             (
                 direction,
                 expected,
-                score.copysign(sign),
+                shift_score(magnitude, periods).copysign(sign),
                 periods_u32(periods),
             )
         })
@@ -1714,6 +1714,13 @@ fn drift_threshold(sensitivity: &Sensitivity) -> f64 {
     DRIFT_PER_Z2 * sensitivity.z_threshold * sensitivity.z_threshold
 }
 
+/// The standardized mean evidence of a shift's `periods` points, from its
+/// sum `magnitude` (each point's allowance taken back).
+fn shift_score(magnitude: f64, periods: i64) -> f64 {
+    let n = periods.max(1) as f64;
+    (magnitude + SHIFT_ALLOWANCE * n) / n.sqrt()
+}
+
 /// How much `value` changed from `expected` in `direction`, relative to
 /// the smaller of the two (0.5: half as much again, or a third less).
 fn relative_change(value: f64, expected: f64, direction: Direction) -> f64 {
@@ -1929,17 +1936,9 @@ mod tests {
             min_ratio: 0.5,
             ..traits(ValueKind::Count, Watch::Both)
         };
-        let mut out = Vec::new();
-        for m in minutes {
-            let t = Timestamp::from_secs(T0 + m * 60);
-            let requests = poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11));
-            if let Some((_, change)) = b.observe(t, requests, &tr, &Sensitivity::default())
-                && change != EpisodeChange::None
-            {
-                out.push((m, change));
-            }
-        }
-        out
+        run(b, minutes, &tr, |m| {
+            poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
+        })
     }
 
     #[test]

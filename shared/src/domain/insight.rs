@@ -923,33 +923,25 @@ mod tests {
     fn traffic_lost_for_long_matters_even_when_each_period_is_small() {
         let spec = find_spec(ResourceKind::RestApi, "AWS/ApiGateway", "Count", "Sum")
             .expect("requests are watched");
+        // `points` minutes of `observed` requests a minute where `expected`
+        // are usual.
+        let steady = |direction, points: u32, observed: f64, expected: f64| {
+            let n = f64::from(points);
+            episode(direction, points, observed * n, expected * n)
+        };
         // 15 requests a minute where 30 are usual: a minute of it is not
         // worth waking anyone...
-        let fall = |points: u32| {
-            episode(
-                Direction::Decrease,
-                points,
-                15.0 * f64::from(points),
-                30.0 * f64::from(points),
-            )
-        };
+        let fall = |points| steady(Direction::Decrease, points, 15.0, 30.0);
         assert_eq!(rate_anomaly(spec, &fall(2)), Severity::Low);
         // ...but ten minutes of it, 150 requests lost, is an incident.
         assert_eq!(rate_anomaly(spec, &fall(10)), Severity::Medium);
         // The same goes for a surge: 45 where 25 are usual.
-        let surge = |points: u32| {
-            episode(
-                Direction::Increase,
-                points,
-                45.0 * f64::from(points),
-                25.0 * f64::from(points),
-            )
-        };
+        let surge = |points| steady(Direction::Increase, points, 45.0, 25.0);
         assert_eq!(rate_anomaly(spec, &surge(2)), Severity::Low);
         assert_eq!(rate_anomaly(spec, &surge(10)), Severity::Medium);
         // A lasting change that is not a clear multiple of the usual
         // traffic (24 where 30 are usual) stays low.
-        let dip = episode(Direction::Decrease, 30, 24.0 * 30.0, 30.0 * 30.0);
+        let dip = steady(Direction::Decrease, 30, 24.0, 30.0);
         assert_eq!(rate_anomaly(spec, &dip), Severity::Low);
     }
 
