@@ -90,6 +90,17 @@ pub struct SignalTraits {
 }
 
 impl SignalTraits {
+    /// Whether small lasting changes are summed as a shift (see
+    /// [`Baseline::shift_step`]): traffic (a count watched both ways that
+    /// is not a rare event) and latency.
+    pub fn shifts(&self) -> bool {
+        match self.kind {
+            ValueKind::Count => self.watch == Watch::Both && !self.drift,
+            ValueKind::Latency => true,
+            ValueKind::Gauge | ValueKind::Generic => false,
+        }
+    }
+
     /// The traits of a series whose meaning is unknown: both directions
     /// matter, no floor on the change, and the detector learns the noise
     /// model, the seasonality and the sampling interval from the points.
@@ -305,6 +316,10 @@ const SHIFT_PER_Z: f64 = 2.0;
 const LEARN_LIMIT: f32 = 2.5;
 /// [`LEARN_LIMIT`] for the points of a traffic shift being weighed.
 const SHIFT_LEARN_LIMIT: f32 = 1.0;
+/// [`LEARN_LIMIT`] for the points of a shift being weighed of a metric
+/// watched one way (a latency): its band may lag behind for a while, for
+/// its coming back makes no alarm.
+const ONE_WAY_SHIFT_LEARN_LIMIT: f32 = 0.5;
 /// How fast the drift's usual share forgets (a memory of about half a day
 /// of points).
 const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
@@ -524,10 +539,10 @@ impl Baseline {
     /// as evidence of the new day's level rather than judging it, provided
     /// the metric stepped right at the boundary: its point of the
     /// boundary's own period was [`STEP_SCORE`] spreads beyond the band,
-    /// whatever the size of the change, or, for traffic, the shift that
-    /// began at the boundary reached as much beyond its allowance within
-    /// [`STEP_PERIODS`] periods (a step hidden in the noise of a few
-    /// requests a minute). The short-term level then becomes the running
+    /// whatever the size of the change, or, for traffic or a latency, the
+    /// shift that began at the boundary reached as much beyond its
+    /// allowance within [`STEP_PERIODS`] periods (a step hidden in the
+    /// noise of a few requests a minute). The short-term level then becomes the running
     /// mean of the points since the boundary, each point moving it by at
     /// most [`RELEVEL_STEP`], until a point is abnormal even against the
     /// new level: then it is judged as usual, against the old level if it
@@ -561,9 +576,9 @@ impl Baseline {
         let index = t.since(boundary) / period;
         let y = transform(value, traits.kind);
         let score = Self::beyond_band(value, y, traits.kind, band).map_or(0.0, |(_, _, s)| s);
-        // The traffic's shift since the boundary, with this point, as the
+        // The shift since the boundary, with this point, as the
         // standardized mean evidence of its points.
-        let shift = (!traits.drift && self.drift.from == Some(boundary))
+        let shift = (traits.shifts() && self.drift.from == Some(boundary))
             .then(|| f64::from(self.drift.sum))
             .filter(|sum| sum * score > 0.0)
             .map_or(0.0, |sum| {
@@ -594,7 +609,7 @@ impl Baseline {
         {
             self.relevel_from = Some(boundary);
             self.relevel_base = self.level;
-            if !traits.drift {
+            if traits.shifts() {
                 self.drift.clear();
             }
         } else {
@@ -688,15 +703,23 @@ impl Baseline {
             Verdict::Abnormal { .. } => false,
         };
         if learn {
-            // A traffic shift being weighed is learned as if each of its
-            // points were at most a spread beyond: the band follows a new
-            // level still, only too slowly to hide a lost hour.
-            let limit = if !traits.drift && self.drift.sum != 0.0 {
+            // A shift being weighed is learned as if each of its points
+            // were at most a spread beyond: the band follows a new level
+            // still, only too slowly to hide a lost hour. A latency's
+            // shift does not widen the band either: a slowdown building
+            // up is no measure of the noise, and, the metric being watched
+            // one way, a band too narrow for a while makes no alarm when
+            // the latency comes back down.
+            let shifting = traits.shifts() && self.drift.sum != 0.0;
+            let spreads = !shifting || traits.watch == Watch::Both;
+            let limit = if !shifting {
+                LEARN_LIMIT
+            } else if spreads {
                 SHIFT_LEARN_LIMIT
             } else {
-                LEARN_LIMIT
+                ONE_WAY_SHIFT_LEARN_LIMIT
             };
-            self.learn(t, y as f32, limit);
+            self.learn(t, y as f32, limit, spreads);
             if let Some(d) = drift {
                 self.drift.calibrate(value.max(0.0), d.exposure.value());
             }
@@ -801,13 +824,15 @@ impl Baseline {
     }
 
     /// Takes the point at `t`, of transformed value `y` and expectation
-    /// `band`, into the shift of a traffic count (a count watched both ways
-    /// and not for drift): a CUSUM (Page's test) of how far beyond the band
-    /// its points are, in spreads, each capped at [`EVIDENCE_CAP`], less
-    /// [`SHIFT_ALLOWANCE`]. A point counts when its relative change matters,
-    /// whatever its absolute change: half the requests of a service of 30
-    /// a minute lost for an hour is an incident, though no single minute's
-    /// 15 is. A point the other way starts afresh; the sum is kept in
+    /// `band`, into the shift of a traffic count or a latency (see
+    /// [`SignalTraits::shifts`]): a CUSUM (Page's test) of how far beyond
+    /// the band its points are, in spreads, each capped at
+    /// [`EVIDENCE_CAP`], less [`SHIFT_ALLOWANCE`]. A point counts when its
+    /// change is bad and its relative change matters, whatever its absolute
+    /// change: half the requests of a service of 30 a minute lost for an
+    /// hour is an incident, though no single minute's 15 is, and so is a
+    /// function 60% slower for an hour, though 14 ms more is not. A point
+    /// the other way starts afresh; the sum is kept in
     /// [`Baseline::drift`], signed by its direction. The point is abnormal
     /// when the sum is over [`SHIFT_PER_Z`] z-thresholds and the change
     /// summed over the run is at least [`DRIFT_EXCESS`] smallest changes.
@@ -816,9 +841,10 @@ impl Baseline {
     ///
     /// Unlike a drift, a shift being weighed is still learned: a traffic's
     /// level moves for reasons of its own (a quieter Monday, a weekend
-    /// that starts at another hour), and a level held wrong is a false
-    /// alarm that lasts. The band follows a shift, only more slowly than
-    /// the sum grows.
+    /// that starts at another hour), so does a latency (a bigger payload
+    /// since a release), and a level held wrong is a false alarm that
+    /// lasts. The band follows a shift, only more slowly than the sum
+    /// grows.
     fn shift_step(
         &mut self,
         t: Timestamp,
@@ -828,7 +854,7 @@ impl Baseline {
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Option<(Direction, f64, f64, u32)> {
-        if traits.watch != Watch::Both || traits.kind != ValueKind::Count || traits.drift {
+        if !traits.shifts() {
             return None;
         }
         let Some(band) = band else {
@@ -837,7 +863,8 @@ impl Baseline {
         };
         let beyond =
             Self::beyond_band(value, y, traits.kind, band).filter(|&(direction, expected, _)| {
-                relative_change(value, expected, direction) >= traits.min_ratio
+                traits.watch.is_bad(direction)
+                    && relative_change(value, expected, direction) >= traits.min_ratio
             });
         let (evidence, expected) = match beyond {
             Some((_, expected, score)) => (score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP), expected),
@@ -1226,8 +1253,9 @@ impl Baseline {
     /// is the one-step prediction error, so a day-type offset that the level
     /// follows does not widen it. While the slot is young, only the slot
     /// learns. Once it is established, a residual beyond `limit` spreads
-    /// teaches as much as one at the limit.
-    fn learn(&mut self, t: Timestamp, y: f32, limit: f32) {
+    /// teaches as much as one at the limit, and, unless `spreads`, the
+    /// spreads are left as they are.
+    fn learn(&mut self, t: Timestamp, y: f32, limit: f32, spreads: bool) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -1265,9 +1293,12 @@ impl Baseline {
             self.level += SEASONAL_LEVEL_RATE * clipped;
             slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
         }
+        slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
+        if !spreads && !young {
+            return;
+        }
         let abs = residual.abs();
         robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
-        slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
         let noise_young = self.learned < u32::from(YOUNG) * 8;
         robust_spread(
             &mut self.noise,
@@ -1977,6 +2008,64 @@ mod tests {
             changes
                 .iter()
                 .any(|(m, c)| matches!(c, EpisodeChange::Ended(..)) && *m < onset + 75),
+            "{changes:?}"
+        );
+    }
+
+    /// The average duration of a quiet function, some 17 ms with the
+    /// spread of a few requests a minute, times `factor(m)`. Returns the
+    /// changes from `minutes`.
+    fn run_duration(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        factor: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = SignalTraits {
+            min_change: 20.0,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        run(b, minutes, &tr, |m| {
+            // Box-Muller: a standard normal draw from two uniform ones.
+            let (u, v) = (uniform(m, 21).max(1e-12), uniform(m, 22));
+            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            17.0 * (0.15 * z).exp() * factor(m)
+        })
+    }
+
+    #[test]
+    fn a_quiet_function_slower_by_half_for_long_is_an_anomaly() {
+        let mut b = Baseline::new();
+        let quiet = run_duration(&mut b, 0..4 * 1440, |_| 1.0);
+        assert!(quiet.is_empty(), "{quiet:?}");
+        // A dependency slows down: 55% slower for an hour, some 9 ms a
+        // request, never the 20 ms that matter alone. Each minute is
+        // within a few spreads of the band: only the shift sums it, and
+        // only if the band neither follows nor widens as fast.
+        let onset = 4 * 1440 + 600;
+        let slower = |m: i64| {
+            if (onset..onset + 60).contains(&m) {
+                1.55
+            } else {
+                1.0
+            }
+        };
+        let changes = run_duration(&mut b, 4 * 1440..5 * 1440, slower);
+        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
+            panic!("no anomaly: {changes:?}");
+        };
+        assert!(
+            *at - onset <= 15,
+            "found {} minutes after onset",
+            at - onset
+        );
+        assert_eq!(ep.direction, Direction::Increase);
+        assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
+        assert!(
+            ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * 20.0,
+            "{ep:?}"
+        );
+        assert!(
+            changes.iter().all(|(m, _)| (onset..onset + 75).contains(m)),
             "{changes:?}"
         );
     }

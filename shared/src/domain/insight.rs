@@ -825,7 +825,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         (SignalClass::Latency, Direction::Increase) => {
             if big && ratio >= 3.0 {
                 Severity::High
-            } else if ratio >= 1.5 && clear {
+            } else if (ratio >= 1.5 && clear) || (ratio >= 1.0 + spec.min_ratio && lasting) {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -943,6 +943,33 @@ mod tests {
         // traffic (24 where 30 are usual) stays low.
         let dip = steady(Direction::Decrease, 30, 24.0, 30.0);
         assert_eq!(rate_anomaly(spec, &dip), Severity::Low);
+    }
+
+    #[test]
+    fn a_lasting_slowdown_matters_even_when_each_period_is_small() {
+        let spec = find_spec(
+            ResourceKind::LambdaFunction,
+            "AWS/Lambda",
+            "Duration",
+            "Average",
+        )
+        .expect("duration is watched");
+        let steady = |points: u32, observed: f64, expected: f64| {
+            let n = f64::from(points);
+            episode(Direction::Increase, points, observed * n, expected * n)
+        };
+        // 34 ms where 26 are usual: two minutes of it are nothing...
+        assert_eq!(rate_anomaly(spec, &steady(2, 34.0, 26.0)), Severity::Low);
+        // ...but a function a third slower for a quarter of an hour has a
+        // dependency in trouble.
+        assert_eq!(
+            rate_anomaly(spec, &steady(15, 34.0, 26.0)),
+            Severity::Medium
+        );
+        // Lasting but within the relative change that matters: low.
+        assert_eq!(rate_anomaly(spec, &steady(30, 30.0, 26.0)), Severity::Low);
+        // A clear change need not last.
+        assert_eq!(rate_anomaly(spec, &steady(1, 80.0, 26.0)), Severity::Medium);
     }
 
     fn watched(name: &str, stat: &str) -> WatchedMetric {
