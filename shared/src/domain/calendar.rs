@@ -7,9 +7,9 @@
 //! by half") on every weekend a fresh deployment meets.
 //!
 //! Nobody has to say where the users are: their night is the quietest part
-//! of the daily profile. Midnight comes one to five hours before the middle
+//! of the daily profile. Midnight comes one to six hours before the middle
 //! of the quietest three hours (people sleep from around midnight; traffic
-//! bottoms out between one and five). An hour boundary in that range that
+//! bottoms out between one and six). An hour boundary in that range that
 //! starts a Saturday or a Monday for the time zone it implies is a
 //! **weekend boundary**: for [`GRACE_SECS`] after it, traffic metrics
 //! re-level (their short-term level becomes the new day's) instead of
@@ -27,7 +27,7 @@ use super::time::{HOUR, Timestamp};
 pub const GRACE_SECS: i64 = 15 * 60;
 /// Hours from the users' midnight to the middle of their quietest three
 /// hours, shortest and longest.
-const MIDNIGHT_TO_TROUGH: (i64, i64) = (1, 5);
+const MIDNIGHT_TO_TROUGH: (i64, i64) = (1, 6);
 /// The smallest difference, in the transformed (logarithmic) space, between
 /// the busiest and the quietest hour for the night to be told: about ×3.
 const MIN_SWING: f64 = 1.1;
@@ -96,10 +96,16 @@ mod tests {
     /// A profile like a service used by people at UTC+`offset`: quietest
     /// from 1 to 4 local, busiest in the afternoon.
     fn profile(offset: i64) -> [f64; 24] {
+        profile_busiest_at(offset, 15.0)
+    }
+
+    /// A profile busiest at `busiest` local hour and quietest twelve hours
+    /// later.
+    fn profile_busiest_at(offset: i64, busiest: f64) -> [f64; 24] {
         let mut p = [0.0; 24];
         for (utc, v) in p.iter_mut().enumerate() {
             let local = (utc as i64 + offset).rem_euclid(24) as f64;
-            let phase = (local - 15.0) / 24.0 * std::f64::consts::TAU;
+            let phase = (local - busiest) / 24.0 * std::f64::consts::TAU;
             *v = 5.0 + 1.2 * phase.cos();
         }
         p
@@ -142,6 +148,18 @@ mod tests {
             night.weekend_boundary(Timestamp::from_secs(SATURDAY + 2 * DAY)),
             None
         );
+    }
+
+    #[test]
+    fn a_night_that_bottoms_out_at_six_still_tells_midnight() {
+        // UTC-3, busiest at 18:00 and quietest at 06:00 local: Monday
+        // starts at 03:00 UTC, six hours before the quietest hour.
+        let night = UsersNight::infer(&profile_busiest_at(-3, 18.0)).expect("a clear night");
+        let monday_03 = Timestamp::from_secs(SATURDAY + 2 * DAY + 3 * HOUR);
+        assert_eq!(night.weekend_boundary(monday_03), Some(monday_03));
+        // Seven hours before is too early for anyone's midnight.
+        let monday_02 = Timestamp::from_secs(SATURDAY + 2 * DAY + 2 * HOUR);
+        assert_eq!(night.weekend_boundary(monday_02), None);
     }
 
     #[test]
