@@ -272,6 +272,10 @@ const WARMUP: i64 = DAY;
 /// still worth a follow-up: the next point soon tells whether it began an
 /// incident.
 const SUSPECT_EVIDENCE: f64 = 3.0;
+/// What a drift or a shift must have summed for the next points to be worth
+/// a follow-up: about two thirds of its threshold at the default
+/// sensitivity, which noise seldom reaches.
+const SUSPECT_SUM: f64 = 6.0;
 /// Periods after its start during which an anomaly that has not opened an
 /// insight is worth a follow-up.
 pub const UNSETTLED_PERIODS: i64 = 10;
@@ -496,7 +500,8 @@ impl Baseline {
     }
 
     /// Whether the last point judged was abnormal, or had at least
-    /// [`SUSPECT_EVIDENCE`], and the anomaly, if one started, is younger
+    /// [`SUSPECT_EVIDENCE`], or a drift or shift being weighed has summed
+    /// [`SUSPECT_SUM`], and the anomaly, if one started, is younger
     /// than [`UNSETTLED_PERIODS`]: the next points will soon tell whether
     /// it is an incident.
     pub fn unsettled(&self, period: i64) -> bool {
@@ -507,7 +512,8 @@ impl Baseline {
         let suspect = self
             .recent
             .last()
-            .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE);
+            .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE)
+            || f64::from(self.drift.sum.abs()) >= SUSPECT_SUM;
         ((self.up_bits | self.down_bits) & 1 != 0 || suspect) && young
     }
 
@@ -2068,6 +2074,31 @@ mod tests {
             changes.iter().all(|(m, _)| (onset..onset + 75).contains(m)),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn a_shift_being_weighed_is_unsettled_before_any_point_is_suspect() {
+        let mut b = Baseline::new();
+        run_duration(&mut b, 0..4 * 1440, |_| 1.0);
+        let onset = 4 * 1440 + 600;
+        let mut weighed_first = None;
+        for m in onset..onset + 60 {
+            let changes = run_duration(&mut b, m..m + 1, |_| 1.55);
+            if !changes.is_empty() {
+                break;
+            }
+            let point_suspect = (b.up_bits & 1) != 0
+                || b.recent
+                    .last()
+                    .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE);
+            if b.unsettled(60) && !point_suspect {
+                weighed_first = Some(m);
+                break;
+            }
+        }
+        // The next points are fetched at once: they tell whether the
+        // slow-down is an incident.
+        assert!(weighed_first.is_some(), "{:?}", b.drift);
     }
 
     #[test]
