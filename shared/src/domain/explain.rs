@@ -496,12 +496,21 @@ fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -
             ),
         }
     } else {
+        // A component that only got slower, with nothing of the stack's
+        // to blame, most often waits on something outside it.
+        let suggestion = if lead.spec.class == SignalClass::Latency {
+            format!(
+                "Find what slows {name} down: its calls to services outside the stack first, then its own capacity"
+            )
+        } else {
+            format!("Find what fails in {name} and replace its failing instances")
+        };
         ProbableCause {
             cause: Cause::ComponentFailure,
             evidence: capitalised(format!("{} at {}", describe(lead), lead.start.hhmm())),
             primary,
             action: Action::Restart,
-            suggestion: format!("Find what fails in {name} and replace its failing instances"),
+            suggestion,
         }
     }
 }
@@ -914,6 +923,52 @@ mod tests {
         );
         assert_eq!(x.cause.cause, Cause::ComponentFailure);
         assert_eq!(x.cause.primary, s.function);
+    }
+
+    #[test]
+    fn a_function_that_only_got_slower_is_looked_at_for_what_slows_it() {
+        let s = stack();
+        let slow = explain_with(
+            &s,
+            &[],
+            vec![anomaly(
+                &s.function,
+                "Duration",
+                "Average",
+                2,
+                Increase,
+                40.0,
+                26.0,
+                Medium,
+            )],
+        );
+        assert_eq!(slow.cause.cause, Cause::ComponentFailure);
+        assert!(
+            slow.cause
+                .suggestion
+                .starts_with("Find what slows shop-Get-1 down"),
+            "{}",
+            slow.cause.suggestion
+        );
+        let failing = explain_with(
+            &s,
+            &[],
+            vec![anomaly(
+                &s.function,
+                "Errors",
+                "Sum",
+                2,
+                Increase,
+                12.0,
+                0.2,
+                High,
+            )],
+        );
+        assert!(
+            failing.cause.suggestion.starts_with("Find what fails in"),
+            "{}",
+            failing.cause.suggestion
+        );
     }
 
     #[test]
