@@ -321,7 +321,6 @@ enum TrafficSource<'a> {
 }
 
 impl<'a> TrafficSource<'a> {
-    /// The exposure of the period starting at `t`, if known.
     /// The traffic metric `traffic`, read from its window in `windows` or
     /// its baseline in `state`.
     fn of(
@@ -340,6 +339,7 @@ impl<'a> TrafficSource<'a> {
         }
     }
 
+    /// The exposure of the period starting at `t`, if known.
     fn at(&self, t: Timestamp) -> Option<Exposure> {
         match self {
             TrafficSource::Unit => Some(Exposure::Measured(1.0)),

@@ -1963,6 +1963,32 @@ mod tests {
     /// Requests of a small service, about 30 a minute at its busiest: a
     /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
     /// changes from `minutes`.
+    /// `factor` for the hour from minute `onset`, 1 otherwise.
+    fn for_an_hour(onset: i64, factor: f64) -> impl Fn(i64) -> f64 {
+        move |m| {
+            if (onset..onset + 60).contains(&m) {
+                factor
+            } else {
+                1.0
+            }
+        }
+    }
+
+    /// The anomaly `changes` begin with, checked to start within five
+    /// minutes of `onset` and to be found within a quarter of an hour.
+    fn found_soon(changes: &[(i64, EpisodeChange)], onset: i64) -> Episode {
+        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
+            panic!("no anomaly: {changes:?}");
+        };
+        assert!(
+            *at - onset <= 15,
+            "found {} minutes after onset",
+            at - onset
+        );
+        assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
+        *ep
+    }
+
     fn run_requests(
         b: &mut Baseline,
         minutes: std::ops::Range<i64>,
@@ -1986,24 +2012,9 @@ mod tests {
         // At the busiest hour, half of some 30 requests a minute are lost
         // for an hour: never the 20 a minute that matter alone.
         let onset = 4 * 1440 + 720;
-        let halved = |m: i64| {
-            if (onset..onset + 60).contains(&m) {
-                0.5
-            } else {
-                1.0
-            }
-        };
-        let changes = run_requests(&mut b, 4 * 1440..5 * 1440, halved);
-        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
-            panic!("no anomaly: {changes:?}");
-        };
-        assert!(
-            *at - onset <= 15,
-            "found {} minutes after onset",
-            at - onset
-        );
+        let changes = run_requests(&mut b, 4 * 1440..5 * 1440, for_an_hour(onset, 0.5));
+        let ep = found_soon(&changes, onset);
         assert_eq!(ep.direction, Direction::Decrease);
-        assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
         // The anomaly holds the whole shortfall summed, well over four
         // times the smallest change.
         assert!(
@@ -2048,24 +2059,9 @@ mod tests {
         // within a few spreads of the band: only the shift sums it, and
         // only if the band neither follows nor widens as fast.
         let onset = 4 * 1440 + 600;
-        let slower = |m: i64| {
-            if (onset..onset + 60).contains(&m) {
-                1.55
-            } else {
-                1.0
-            }
-        };
-        let changes = run_duration(&mut b, 4 * 1440..5 * 1440, slower);
-        let Some((at, EpisodeChange::Started(ep))) = changes.first() else {
-            panic!("no anomaly: {changes:?}");
-        };
-        assert!(
-            *at - onset <= 15,
-            "found {} minutes after onset",
-            at - onset
-        );
+        let changes = run_duration(&mut b, 4 * 1440..5 * 1440, for_an_hour(onset, 1.55));
+        let ep = found_soon(&changes, onset);
         assert_eq!(ep.direction, Direction::Increase);
-        assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
         assert!(
             ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * 20.0,
             "{ep:?}"

@@ -906,6 +906,12 @@ mod tests {
         ep
     }
 
+    /// `points` periods of `observed` where `expected` is usual.
+    fn steady(direction: Direction, points: u32, observed: f64, expected: f64) -> Episode {
+        let n = f64::from(points);
+        episode(direction, points, observed * n, expected * n)
+    }
+
     #[test]
     fn failures_that_last_matter_even_when_each_period_is_small() {
         let spec = find_spec(ResourceKind::LambdaFunction, "AWS/Lambda", "Errors", "Sum")
@@ -923,12 +929,6 @@ mod tests {
     fn traffic_lost_for_long_matters_even_when_each_period_is_small() {
         let spec = find_spec(ResourceKind::RestApi, "AWS/ApiGateway", "Count", "Sum")
             .expect("requests are watched");
-        // `points` minutes of `observed` requests a minute where `expected`
-        // are usual.
-        let steady = |direction, points: u32, observed: f64, expected: f64| {
-            let n = f64::from(points);
-            episode(direction, points, observed * n, expected * n)
-        };
         // 15 requests a minute where 30 are usual: a minute of it is not
         // worth waking anyone...
         let fall = |points| steady(Direction::Decrease, points, 15.0, 30.0);
@@ -954,22 +954,20 @@ mod tests {
             "Average",
         )
         .expect("duration is watched");
-        let steady = |points: u32, observed: f64, expected: f64| {
-            let n = f64::from(points);
-            episode(Direction::Increase, points, observed * n, expected * n)
-        };
+        let slower =
+            |points, observed, expected| steady(Direction::Increase, points, observed, expected);
         // 34 ms where 26 are usual: two minutes of it are nothing...
-        assert_eq!(rate_anomaly(spec, &steady(2, 34.0, 26.0)), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &slower(2, 34.0, 26.0)), Severity::Low);
         // ...but a function a third slower for a quarter of an hour has a
         // dependency in trouble.
         assert_eq!(
-            rate_anomaly(spec, &steady(15, 34.0, 26.0)),
+            rate_anomaly(spec, &slower(15, 34.0, 26.0)),
             Severity::Medium
         );
         // Lasting but within the relative change that matters: low.
-        assert_eq!(rate_anomaly(spec, &steady(30, 30.0, 26.0)), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &slower(30, 30.0, 26.0)), Severity::Low);
         // A clear change need not last.
-        assert_eq!(rate_anomaly(spec, &steady(1, 80.0, 26.0)), Severity::Medium);
+        assert_eq!(rate_anomaly(spec, &slower(1, 80.0, 26.0)), Severity::Medium);
     }
 
     fn watched(name: &str, stat: &str) -> WatchedMetric {
