@@ -304,9 +304,10 @@ const DRIFT_PER_Z2: f64 = 0.6;
 /// Periods that a drift needs at least: one point brings at most this
 /// share of the threshold, so a single burst never opens an anomaly.
 const DRIFT_MIN_PERIODS: f64 = 3.0;
-/// The smallest total excess of a drift, in smallest changes that matter:
-/// four errors' worth of minutes where three in one would matter.
-pub const DRIFT_EXCESS: f64 = 4.0;
+/// The smallest total excess of a drift or a shift, in smallest changes
+/// that matter: nine errors over some minutes where three in one would
+/// matter, or sixty requests lost where twenty in one would.
+pub const DRIFT_EXCESS: f64 = 3.0;
 /// How far beyond the band, in spreads, a traffic point must be to add to
 /// its shift (see [`Baseline::shift_step`]): the CUSUM's allowance, which
 /// the band's own noise does not pass for long.
@@ -1939,7 +1940,7 @@ mod tests {
         assert_eq!(ep.direction, Direction::Increase);
         assert!(ep.start.secs() <= T0 + (onset + 3) * 60, "{ep:?}");
         // The anomaly holds what the drift summed: a lasting excess of
-        // more than four times the smallest change.
+        // at least three times the smallest change.
         assert!(
             ep.observed_sum - ep.expected_sum >= DRIFT_EXCESS * 3.0,
             "{ep:?}"
@@ -1958,6 +1959,35 @@ mod tests {
             1,
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn an_error_a_minute_where_none_are_usual_is_found_within_ten_minutes() {
+        // A function whose 14 invocations a minute never fail, until one
+        // in fourteen does (a dependency timing out): an error a minute,
+        // never the 3 that matter alone. Nine of them are an incident.
+        let traffic = |m: i64| daily(m, 14.0).max(1.0);
+        let onset = 3 * 1440 + 720;
+        let mut b = Baseline::new();
+        let quiet = run_errors(&mut b, 0..3 * 1440, traffic, |_| 0.0);
+        assert!(quiet.is_empty(), "{quiet:?}");
+        let tr = SignalTraits {
+            drift: true,
+            min_ratio: 1.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let found = (onset..onset + 30).find(|&m| {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let exposure = Some(Exposure::Measured(traffic(m)));
+            matches!(
+                b.observe_exposed(t, 1.0, exposure, &tr, &Sensitivity::default()),
+                Some((_, EpisodeChange::Started(_)))
+            )
+        });
+        let Some(at) = found else {
+            panic!("no anomaly in half an hour");
+        };
+        assert!(at - onset < 10, "found {} minutes after onset", at - onset);
     }
 
     /// Requests of a small service, about 30 a minute at its busiest: a
@@ -2015,7 +2045,7 @@ mod tests {
         let changes = run_requests(&mut b, 4 * 1440..5 * 1440, for_an_hour(onset, 0.5));
         let ep = found_soon(&changes, onset);
         assert_eq!(ep.direction, Direction::Decrease);
-        // The anomaly holds the whole shortfall summed, well over four
+        // The anomaly holds the whole shortfall summed, well over three
         // times the smallest change.
         assert!(
             ep.expected_sum - ep.observed_sum >= DRIFT_EXCESS * 20.0,

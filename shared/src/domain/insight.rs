@@ -809,7 +809,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
     let big = excess >= 5.0 * spec.min_change;
     let clear = excess >= 2.0 * spec.min_change;
     // A change that each period is too small to matter but has gone on:
-    // twelve errors over ten minutes hurt as much as twelve in two, and
+    // nine errors over ten minutes hurt as much as nine in two, and
     // fifteen requests a minute lost for an hour more than fifty in one.
     let lasting = (ep.observed_sum - ep.expected_sum).abs() >= DRIFT_EXCESS * spec.min_change;
     match (spec.class, ep.direction) {
