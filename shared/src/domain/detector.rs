@@ -1872,6 +1872,15 @@ mod tests {
         (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// The errors of a function: a rare-event count watched for drift.
+    fn error_traits() -> SignalTraits {
+        SignalTraits {
+            drift: true,
+            min_ratio: 1.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        }
+    }
+
     /// Errors of a function: a share `rate` of its daily traffic fails, and
     /// the detector knows the traffic. Returns the changes from `minutes`.
     fn run_errors(
@@ -1880,11 +1889,7 @@ mod tests {
         traffic: impl Fn(i64) -> f64,
         rate: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
-        let tr = SignalTraits {
-            drift: true,
-            min_ratio: 1.0,
-            ..traits(ValueKind::Count, Watch::Increase)
-        };
+        let tr = error_traits();
         let mut out = Vec::new();
         for m in minutes {
             let t = Timestamp::from_secs(T0 + m * 60);
@@ -1971,11 +1976,7 @@ mod tests {
         let mut b = Baseline::new();
         let quiet = run_errors(&mut b, 0..3 * 1440, traffic, |_| 0.0);
         assert!(quiet.is_empty(), "{quiet:?}");
-        let tr = SignalTraits {
-            drift: true,
-            min_ratio: 1.0,
-            ..traits(ValueKind::Count, Watch::Increase)
-        };
+        let tr = error_traits();
         let found = (onset..onset + 30).find(|&m| {
             let t = Timestamp::from_secs(T0 + m * 60);
             let exposure = Some(Exposure::Measured(traffic(m)));
@@ -1990,9 +1991,6 @@ mod tests {
         assert!(at - onset < 10, "found {} minutes after onset", at - onset);
     }
 
-    /// Requests of a small service, about 30 a minute at its busiest: a
-    /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
-    /// changes from `minutes`.
     /// `factor` for the hour from minute `onset`, 1 otherwise.
     fn for_an_hour(onset: i64, factor: f64) -> impl Fn(i64) -> f64 {
         move |m| {
@@ -2019,6 +2017,9 @@ mod tests {
         *ep
     }
 
+    /// Requests of a small service, about 30 a minute at its busiest: a
+    /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
+    /// changes from `minutes`.
     fn run_requests(
         b: &mut Baseline,
         minutes: std::ops::Range<i64>,
