@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::catalog::{Direction, MetricSpec, WatchedMetric, find_spec};
+use crate::domain::catalog::{
+    Direction, MetricSpec, WatchedMetric, find_spec, watch_entry_traffic,
+};
 use crate::domain::event::{EventClass, RelevantEvent, StackEvent};
 use crate::domain::explain::{Action, Cause, ProbableCause};
 use crate::domain::insight::{
@@ -790,14 +792,24 @@ pub fn decode_inventory(stack: &str, parts: &InventoryParts) -> Result<StackInve
     }
     // Resources of metrics only (see `encode_inventory`) are not listed.
     let resources = all.get(..catalog.listed).unwrap_or(&all).to_vec();
+    let configs: BTreeMap<String, ConfigValue> = catalog
+        .configs
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::adapters::scenario::config_value(v)))
+        .collect();
+    // Specs are found by name: the stack's traffic is found again too.
+    watch_entry_traffic(
+        &mut metrics
+            .iter_mut()
+            .map(|m| &mut m.watched)
+            .collect::<Vec<_>>(),
+        &resources,
+        &configs,
+    );
     Ok(StackInventory {
         stack: stack.to_string(),
         resources,
-        configs: catalog
-            .configs
-            .iter()
-            .map(|(k, v)| (k.clone(), crate::adapters::scenario::config_value(v)))
-            .collect(),
+        configs,
         metrics,
         events: events
             .into_iter()

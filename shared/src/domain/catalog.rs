@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::metric::{Dimension, MetricKey};
 use super::resource::{ConfigValue, Resource, ResourceKind, short_name};
 use super::time::Timestamp;
+use super::topology::Topology;
 
 /// How the values of a metric behave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -289,6 +290,12 @@ static ELB_SPECS: [MetricSpec; 5] = [
     spec!(ELB, "RejectedConnectionCount", "Sum", Count, Increase, Throttles, 3.0, 1.0, Slow, "rejected connections"),
 ];
 
+/// A function's invocations where they are the stack's traffic (see
+/// [`watch_entry_traffic`]): fetched every other tick, not hourly.
+#[rustfmt::skip]
+static ENTRY_INVOCATIONS: MetricSpec =
+    spec!(LAMBDA, "Invocations", "Sum", Count, Both, Traffic, 20.0, 0.5, Frequent, "invocations");
+
 /// The metrics watched for a kind of resource.
 pub fn specs(kind: ResourceKind) -> &'static [MetricSpec] {
     match kind {
@@ -400,7 +407,72 @@ pub fn plan_metrics(
             }
         }
     }
-    out.into_values().collect()
+    let mut metrics: Vec<WatchedMetric> = out.into_values().collect();
+    watch_entry_traffic(
+        &mut metrics.iter_mut().collect::<Vec<_>>(),
+        resources,
+        configs,
+    );
+    metrics
+}
+
+/// Where no traffic metric of a stack is fetched at every tick (it has no
+/// API stage or load balancer: its functions are called from another
+/// stack, a function URL or an SDK), its traffic is the invocations of the
+/// functions that nothing in the stack starts: no queue, stream or table
+/// feeds them (an event source mapping) and no schedule of the stack
+/// (a rule named after the function, as SAM names a function's events).
+/// Those are fetched every other tick rather than hourly, so that traffic
+/// lost or a surge shows within minutes, as an API's requests would.
+/// Applied by [`plan_metrics`], and again to an inventory read back from a
+/// store, whose specs are found by name.
+pub fn watch_entry_traffic(
+    metrics: &mut [&mut WatchedMetric],
+    resources: &[Resource],
+    configs: &BTreeMap<String, ConfigValue>,
+) {
+    if metrics
+        .iter()
+        .any(|m| m.spec.class == SignalClass::Traffic && m.spec.cadence == Cadence::Fast)
+    {
+        return;
+    }
+    let Some(invocations) = LAMBDA_SPECS
+        .iter()
+        .find(|s| s.class == SignalClass::Traffic)
+    else {
+        return;
+    };
+    let topology = Topology::of(resources, configs);
+    let functions: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| ResourceKind::from_type(&r.resource_type) == Some(ResourceKind::LambdaFunction))
+        .collect();
+    // A schedule belongs to the function with the longest logical id that
+    // prefixes its own: `CleanupReportSchedule` to `CleanupReport`, not to
+    // `Cleanup`.
+    let scheduled: BTreeSet<&str> = resources
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.resource_type.as_str(),
+                "AWS::Events::Rule" | "AWS::Scheduler::Schedule"
+            )
+        })
+        .filter_map(|rule| {
+            functions
+                .iter()
+                .filter(|f| rule.logical_id.starts_with(f.logical_id.as_str()))
+                .max_by_key(|f| f.logical_id.len())
+        })
+        .map(|f| f.physical_id.as_str())
+        .collect();
+    for m in metrics.iter_mut() {
+        let id = m.resource.physical_id.as_str();
+        if m.spec == invocations && !topology.fed(id) && !scheduled.contains(id) {
+            m.spec = &ENTRY_INVOCATIONS;
+        }
+    }
 }
 
 fn insert(
@@ -546,15 +618,17 @@ mod tests {
     }
 
     #[test]
-    fn an_api_latency_and_its_functions_durations_beat_on_alternate_ticks() {
+    fn an_api_latency_or_entry_invocations_and_the_functions_durations_beat_on_alternate_ticks() {
         let frequent: Vec<&MetricSpec> = KINDS
             .iter()
             .flat_map(|k| specs(*k))
+            .chain(std::iter::once(&ENTRY_INVOCATIONS))
             .filter(|s| s.cadence == Cadence::Frequent)
             .collect();
-        let function: Vec<_> = frequent.iter().filter(|s| s.namespace == LAMBDA).collect();
-        let api: Vec<_> = frequent.iter().filter(|s| s.namespace == APIGW).collect();
-        assert!(!function.is_empty() && !api.is_empty(), "{frequent:?}");
+        let (api, function): (Vec<&MetricSpec>, Vec<&MetricSpec>) = frequent
+            .iter()
+            .partition(|s| s.namespace == APIGW || s.class == SignalClass::Traffic);
+        assert!(!function.is_empty() && api.len() >= 3, "{frequent:?}");
         for tick in 0..6 {
             let now = Timestamp::from_secs(tick * 300 + 42);
             let f = function.iter().all(|s| s.beats(now, 300));
@@ -563,6 +637,93 @@ mod tests {
             assert!(function.iter().all(|s| s.beats(now, 300) == f));
             assert!(api.iter().all(|s| s.beats(now, 300) == a));
         }
+    }
+
+    /// Invocations of each function of `resources` and `configs`: whether
+    /// fetched every other tick, by function logical id.
+    fn entry_invocations(
+        resources: &[Resource],
+        configs: &BTreeMap<String, ConfigValue>,
+    ) -> BTreeMap<String, bool> {
+        plan_metrics(resources, configs, &[], 60)
+            .into_iter()
+            .filter(|m| m.key.name() == "Invocations")
+            .map(|m| (m.resource.logical_id, m.spec.cadence == Cadence::Frequent))
+            .collect()
+    }
+
+    #[test]
+    fn without_an_api_the_functions_nothing_in_the_stack_starts_are_its_traffic() {
+        let mut resources = vec![
+            Resource::new("Get", "shop-Get-1", "AWS::Lambda::Function"),
+            Resource::new("Consumer", "shop-Consumer-1", "AWS::Lambda::Function"),
+            Resource::new("Cleanup", "shop-Cleanup-1", "AWS::Lambda::Function"),
+            Resource::new(
+                "CleanupReport",
+                "shop-CleanupReport-1",
+                "AWS::Lambda::Function",
+            ),
+            Resource::new(
+                "CleanupReportNightly",
+                "shop-CleanupReportNightly-1",
+                "AWS::Events::Rule",
+            ),
+            Resource::new(
+                "Q",
+                "https://sqs.us-east-1.amazonaws.com/1/shop-Q",
+                "AWS::SQS::Queue",
+            ),
+            Resource::new("ConsumerQueue", "esm-1", "AWS::Lambda::EventSourceMapping"),
+        ];
+        let mut configs = BTreeMap::new();
+        configs.insert(
+            "esm-1".to_string(),
+            map(&[
+                (
+                    "EventSourceArn",
+                    ConfigValue::Text("arn:aws:sqs:us-east-1:1:shop-Q".into()),
+                ),
+                (
+                    "FunctionArn",
+                    ConfigValue::Text("arn:aws:lambda:us-east-1:1:function:shop-Consumer-1".into()),
+                ),
+            ]),
+        );
+        // The queue's consumer and the scheduled report are started by the
+        // stack; `Cleanup` only prefixes the report's schedule.
+        let expected: BTreeMap<String, bool> = [
+            ("Cleanup", true),
+            ("CleanupReport", false),
+            ("Consumer", false),
+            ("Get", true),
+        ]
+        .into_iter()
+        .map(|(f, frequent)| (f.to_string(), frequent))
+        .collect();
+        assert_eq!(entry_invocations(&resources, &configs), expected);
+        let entry = plan_metrics(&resources, &configs, &[], 60)
+            .into_iter()
+            .find(|m| m.key.name() == "Invocations" && m.resource.logical_id == "Get")
+            .map(|m| m.spec);
+        assert_eq!(
+            entry.map(|s| s.beats(Timestamp::from_secs(300), 300)),
+            Some(true)
+        );
+
+        // With an API stage, its requests are the traffic, at every tick.
+        resources.push(Resource::new("Api", "abc123", "AWS::ApiGateway::RestApi"));
+        configs.insert(
+            "abc123".to_string(),
+            map(&[
+                ("name", ConfigValue::Text("shop-api".into())),
+                ("stageName", ConfigValue::Text("prod".into())),
+            ]),
+        );
+        assert!(
+            entry_invocations(&resources, &configs)
+                .values()
+                .all(|frequent| !frequent)
+        );
     }
 
     #[test]
@@ -677,9 +838,14 @@ impl MetricSpec {
     /// Whether a scheduled tick at `now` is one of this metric's fetches.
     /// An API's average latency beats on the ticks between those of its
     /// functions' durations: a slow dependency shows in both, so the next
-    /// tick sees it whichever it is.
+    /// tick sees it whichever it is. So do the invocations fetched as a
+    /// stack's traffic (see [`watch_entry_traffic`]): every tick then
+    /// fetches something of the stack's entry functions.
     pub fn beats(&self, now: Timestamp, schedule_secs: i64) -> bool {
-        let offset = i64::from(self.cadence == Cadence::Frequent && self.namespace == APIGW);
+        let offset = i64::from(
+            self.cadence == Cadence::Frequent
+                && (self.namespace == APIGW || self.class == SignalClass::Traffic),
+        );
         self.cadence
             .beats(now.add(offset * schedule_secs), schedule_secs)
     }

@@ -126,6 +126,14 @@ impl Topology {
         self.edges.get(&(from.to_string(), to.to_string())).copied()
     }
 
+    /// Whether something of the stack is declared to send work to `to` (an
+    /// event source mapping, the stack's API).
+    pub fn fed(&self, to: &str) -> bool {
+        self.edges
+            .iter()
+            .any(|((_, b), e)| b == to && *e == Edge::Declared)
+    }
+
     /// Whether `from` sends work to `to`, directly or through others.
     pub fn reaches(&self, from: &str, to: &str) -> bool {
         let mut seen: BTreeSet<&str> = BTreeSet::new();
