@@ -510,12 +510,17 @@ impl Baseline {
             (Some(ep), Some(last)) => last.since(ep.start) < UNSETTLED_PERIODS * period.max(1),
             _ => true,
         };
-        let suspect = self
-            .recent
-            .last()
-            .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE)
-            || f64::from(self.drift.sum.abs()) >= SUSPECT_SUM;
-        ((self.up_bits | self.down_bits) & 1 != 0 || suspect) && young
+        (self.point_suspect() || f64::from(self.drift.sum.abs()) >= SUSPECT_SUM) && young
+    }
+
+    /// Whether the last point judged was abnormal, or had at least
+    /// [`SUSPECT_EVIDENCE`].
+    fn point_suspect(&self) -> bool {
+        (self.up_bits | self.down_bits) & 1 != 0
+            || self
+                .recent
+                .last()
+                .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE)
     }
 
     /// Points learned so far.
@@ -2114,11 +2119,7 @@ mod tests {
             if !changes.is_empty() {
                 break;
             }
-            let point_suspect = (b.up_bits & 1) != 0
-                || b.recent
-                    .last()
-                    .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE);
-            if b.unsettled(60) && !point_suspect {
+            if b.unsettled(60) && !b.point_suspect() {
                 weighed_first = Some(m);
                 break;
             }
