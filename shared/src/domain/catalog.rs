@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::metric::{Dimension, MetricKey};
 use super::resource::{ConfigValue, Resource, ResourceKind, short_name};
 use super::time::Timestamp;
-use super::topology::Topology;
+use super::topology::{Topology, named_after};
 
 /// How the values of a metric behave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -437,20 +437,15 @@ pub fn watch_entry_traffic(
     {
         return;
     }
-    let Some(invocations) = LAMBDA_SPECS
-        .iter()
-        .find(|s| s.class == SignalClass::Traffic)
-    else {
+    let Some(invocations) = find_spec(
+        ResourceKind::LambdaFunction,
+        ENTRY_INVOCATIONS.namespace,
+        ENTRY_INVOCATIONS.name,
+        ENTRY_INVOCATIONS.stat,
+    ) else {
         return;
     };
     let topology = Topology::of(resources, configs);
-    let functions: Vec<&Resource> = resources
-        .iter()
-        .filter(|r| ResourceKind::from_type(&r.resource_type) == Some(ResourceKind::LambdaFunction))
-        .collect();
-    // A schedule belongs to the function with the longest logical id that
-    // prefixes its own: `CleanupReportSchedule` to `CleanupReport`, not to
-    // `Cleanup`.
     let scheduled: BTreeSet<&str> = resources
         .iter()
         .filter(|r| {
@@ -459,12 +454,7 @@ pub fn watch_entry_traffic(
                 "AWS::Events::Rule" | "AWS::Scheduler::Schedule"
             )
         })
-        .filter_map(|rule| {
-            functions
-                .iter()
-                .filter(|f| rule.logical_id.starts_with(f.logical_id.as_str()))
-                .max_by_key(|f| f.logical_id.len())
-        })
+        .filter_map(|rule| named_after(resources, &rule.logical_id))
         .map(|f| f.physical_id.as_str())
         .collect();
     for m in metrics.iter_mut() {

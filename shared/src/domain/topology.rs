@@ -79,12 +79,7 @@ impl Topology {
                 if !logical.contains("api") {
                     continue;
                 }
-                // The longest function logical id that prefixes the permission's.
-                if let Some(f) = functions
-                    .iter()
-                    .filter(|f| p.logical_id.starts_with(f.logical_id.as_str()))
-                    .max_by_key(|f| f.logical_id.len())
-                {
+                if let Some(f) = named_after(resources, &p.logical_id) {
                     t.add(&apis[0].physical_id, &f.physical_id, Edge::Declared);
                 }
             }
@@ -163,6 +158,18 @@ impl Topology {
     pub fn is_empty(&self) -> bool {
         self.edges.is_empty()
     }
+}
+
+/// The function of `resources` that a resource SAM made for one of its
+/// events is named after (`GetOrderApiPermission`, `CleanupSchedule`): the
+/// one whose logical id is the longest that prefixes `logical_id`, so that
+/// `CleanupReportSchedule` belongs to `CleanupReport`, not to `Cleanup`.
+pub fn named_after<'a>(resources: &'a [Resource], logical_id: &str) -> Option<&'a Resource> {
+    resources
+        .iter()
+        .filter(|f| ResourceKind::from_type(&f.resource_type) == Some(ResourceKind::LambdaFunction))
+        .filter(|f| logical_id.starts_with(f.logical_id.as_str()))
+        .max_by_key(|f| f.logical_id.len())
 }
 
 /// The resource name at the end of an ARN (`…:function:name` → `name`,
