@@ -810,6 +810,15 @@ mod tests {
         // insight, then or later in the day.
         let weekend = |m: i64| if m >= SATURDAY { 0.4 } else { 1.0 };
         assert_eq!(opened(3, weekend), Vec::<String>::new());
+        // Nor when the boundary's own minute has fallen only partway (its
+        // users switch off over a minute), so that the shift starts a
+        // minute after the boundary.
+        let partway = |m: i64| match m {
+            SATURDAY => 0.7,
+            m if m > SATURDAY => 0.4,
+            _ => 1.0,
+        };
+        assert_eq!(opened(3, partway), Vec::<String>::new());
         // The same drop seven minutes later is no weekend: an incident.
         let late = |m: i64| if m >= SATURDAY + 7 { 0.4 } else { 1.0 };
         assert_eq!(opened(3, late).len(), 1);

@@ -552,9 +552,10 @@ impl Baseline {
     /// the metric stepped right at the boundary: its point of the
     /// boundary's own period was [`STEP_SCORE`] spreads beyond the band,
     /// whatever the size of the change, or, for traffic or a latency, the
-    /// shift that began at the boundary reached as much beyond its
-    /// allowance within [`STEP_PERIODS`] periods (a step hidden in the
-    /// noise of a few requests a minute). The short-term level then becomes the running
+    /// shift that began in those periods reached as much beyond its
+    /// allowance within [`STEP_PERIODS`] periods of the boundary (a step
+    /// hidden in the noise of a few requests a minute, or whose boundary
+    /// minute fell only partway). The short-term level then becomes the running
     /// mean of the points since the boundary, each point moving it by at
     /// most [`RELEVEL_STEP`], until a point is abnormal even against the
     /// new level: then it is judged as usual, against the old level if it
@@ -562,8 +563,8 @@ impl Baseline {
     /// normal for persistence and teaches no slot.
     ///
     /// Returns false, and changes nothing, when the point must be judged
-    /// as usual: no step at the boundary (a change that starts a minute
-    /// later is an incident like any other), an anomaly ongoing, too short
+    /// as usual: no step at the boundary (a change that starts after the
+    /// first [`STEP_PERIODS`] periods is an incident like any other), an anomaly ongoing, too short
     /// a history, a period judged already, or a generic metric.
     pub fn relevel(
         &mut self,
@@ -589,8 +590,10 @@ impl Baseline {
         let y = transform(value, traits.kind);
         let score = Self::beyond_band(value, y, traits.kind, band).map_or(0.0, |(_, _, s)| s);
         // The shift since the boundary, with this point, as the
-        // standardized mean evidence of its points.
-        let shift = (traits.shifts() && self.drift.from == Some(boundary))
+        // standardized mean evidence of its points. It may have started a
+        // minute or two after the boundary: a minute that has fallen only
+        // partway is no change that matters on its own.
+        let shift = (traits.shifts() && self.drift.from.is_some_and(|from| from >= boundary))
             .then(|| f64::from(self.drift.sum))
             .filter(|sum| sum * score > 0.0)
             .map_or(0.0, |sum| {
