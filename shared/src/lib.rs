@@ -9,6 +9,7 @@
 
 pub mod adapters;
 pub mod codec;
+pub mod document;
 pub mod domain;
 pub mod env;
 pub mod eval;

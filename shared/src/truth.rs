@@ -380,18 +380,7 @@ impl Truth {
             path,
             problem,
         };
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let truth: Truth = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." {
-                "the top level".to_string()
-            } else {
-                path
-            };
-            invalid(path, e.into_inner().to_string())
-        })?;
-        de.end()
-            .map_err(|e| invalid("the end of the file".into(), e.to_string()))?;
+        let truth: Truth = crate::document::parse(bytes).map_err(|p| invalid(p.path, p.problem))?;
         if truth.format != TRUTH_FORMAT {
             return Err(invalid(
                 "format".into(),

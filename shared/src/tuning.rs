@@ -88,18 +88,7 @@ pub fn parse(source_name: &str, text: &str) -> Result<Tuning, TuningError> {
         path,
         problem,
     };
-    let mut de = serde_json::Deserializer::from_str(text);
-    let doc: Doc = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        err(
-            if path == "." {
-                "the top level".into()
-            } else {
-                path
-            },
-            e.into_inner().to_string(),
-        )
-    })?;
+    let doc: Doc = crate::document::parse(text.as_bytes()).map_err(|p| err(p.path, p.problem))?;
     let sensitivity = |path: String, text: &str| {
         Sensitivity::parse(text)
             .ok_or_else(|| err(path, format!("{text:?} is not one of low, medium, high")))
@@ -210,6 +199,11 @@ mod tests {
                 "unknown field",
             ),
             (r#"{"stacks": "#, "stacks", "EOF"),
+            (
+                r#"{"sensitivity": "low"} {"sensitivity": "high"}"#,
+                "the end of the file",
+                "trailing characters",
+            ),
         ] {
             let e = parse("t.json", text).unwrap_err();
             assert_eq!(e.path, path, "{text}: {e}");

@@ -299,18 +299,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
             "the file is empty; a scenario is a JSON object with at least a \"stack\"".into(),
         ));
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let dto: ScenarioDto = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." {
-            "the top level".to_string()
-        } else {
-            path
-        };
-        invalid(path, e.into_inner().to_string())
-    })?;
-    de.end()
-        .map_err(|e| invalid("the end of the file".into(), e.to_string()))?;
+    let dto: ScenarioDto = crate::document::parse(bytes).map_err(|p| invalid(p.path, p.problem))?;
 
     if dto.stack.trim().is_empty() {
         return Err(invalid("stack".into(), "the stack name is empty".into()));
