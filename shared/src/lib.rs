@@ -20,3 +20,33 @@ pub mod synth;
 pub mod telemetry;
 pub mod truth;
 pub mod tuning;
+
+/// An error's message followed by those of its causes, each after a colon:
+/// what a log line or a report shows, since most errors' own message says
+/// only what failed, and their source why.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the inventory")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn an_error_chain_carries_every_cause() {
+        let e = Outer(std::io::Error::other("connection reset"));
+        assert_eq!(
+            super::error_chain(&e),
+            "reading the inventory: connection reset"
+        );
+    }
+}

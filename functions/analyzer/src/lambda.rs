@@ -122,7 +122,7 @@ where
                 "analysis done"
             ),
             Err(e) => {
-                error!(stack, error = %error_text(&e), "analysis failed");
+                error!(stack, error = %shared::error_chain(&e), "analysis failed");
                 failures.extend(ids);
             }
         }
@@ -137,15 +137,4 @@ where
         })
         .collect();
     Ok(response)
-}
-
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        cur = s.source();
-    }
-    text
 }

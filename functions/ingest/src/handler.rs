@@ -173,7 +173,7 @@ where
             Ok(r) => report.stacks.push(r),
             Err(e) => {
                 warn!(stack = %stack, error = %e, "ingest of stack failed");
-                report.failures.push((stack, error_chain(&e)));
+                report.failures.push((stack, shared::error_chain(&e)));
             }
         }
     }
@@ -189,17 +189,6 @@ pub enum StackError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        cur = s.source();
-    }
-    text
 }
 
 async fn ingest_stack<Cat, Src, Store, State, Queue, Clk>(

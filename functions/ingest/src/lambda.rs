@@ -49,20 +49,9 @@ impl From<InvokeError> for lambda_runtime::Diagnostic {
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
-            error_message: error_text(&e),
+            error_message: shared::error_chain(&e),
         }
     }
-}
-
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        cur = s.source();
-    }
-    text
 }
 
 #[derive(Deserialize)]
@@ -243,7 +232,7 @@ where
                 }
             }
             Err(e) => {
-                error!(error = %error_text(&e), "follow-up failed");
+                error!(error = %shared::error_chain(&e), "follow-up failed");
                 failed.extend(by_stack.into_values().flatten());
             }
         }

@@ -562,8 +562,12 @@ impl DynamoStore {
                 progress,
                 updated,
             };
-            let inventory = codec::decode_inventory(stack, &parts)
-                .map_err(|e| corrupt(format!("inventory of stack {stack}"), error_text(&e)))?;
+            let inventory = codec::decode_inventory(stack, &parts).map_err(|e| {
+                corrupt(
+                    format!("inventory of stack {stack}"),
+                    crate::error_chain(&e),
+                )
+            })?;
             return Ok(Some(inventory));
         }
         Err(corrupt(
@@ -606,17 +610,6 @@ impl DynamoStore {
             .map(|i| i.metrics.into_iter().map(|m| m.watched.key).collect())
             .unwrap_or_default())
     }
-}
-
-fn error_text(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        cur = s.source();
-    }
-    text
 }
 
 impl MetricStore for DynamoStore {
@@ -716,7 +709,7 @@ impl MetricStore for DynamoStore {
                 stale.push(self.delete(pk.clone(), format!("EV#{}", old.events)));
             }
             if let Err(e) = self.batch_write(stale).await {
-                warn!(stack, error = %error_text(&e), "stale inventory parts not removed");
+                warn!(stack, error = %crate::error_chain(&e), "stale inventory parts not removed");
             }
         }
         lock(&self.cache)
@@ -829,7 +822,10 @@ impl MetricStore for DynamoStore {
                     continue;
                 };
                 let part = codec::decode_window(window, i64::from(key.period())).map_err(|e| {
-                    corrupt(format!("window of {key} in stack {stack}"), error_text(&e))
+                    corrupt(
+                        format!("window of {key} in stack {stack}"),
+                        crate::error_chain(&e),
+                    )
                 })?;
                 out.entry(key.clone()).or_default().merge(&part);
             }
@@ -916,9 +912,9 @@ impl StateStore for DynamoStore {
                 .ok_or_else(|| corrupt(what(), "no version"))?,
         );
         let insights = codec::decode_insights(&blob(&head, "insights").unwrap_or_default())
-            .map_err(|e| corrupt(what(), error_text(&e)))?;
+            .map_err(|e| corrupt(what(), crate::error_chain(&e)))?;
         let peaks = codec::decode_peaks(&blob(&head, "peaks").unwrap_or_default())
-            .map_err(|e| corrupt(what(), error_text(&e)))?;
+            .map_err(|e| corrupt(what(), crate::error_chain(&e)))?;
         let index = decode_index(&blob(&head, "index").unwrap_or_default())
             .map_err(|e| corrupt(what(), format!("baseline index: {e}")))?;
         let mut baselines = BTreeMap::new();
@@ -962,7 +958,7 @@ impl StateStore for DynamoStore {
                     .flatten()
                 {
                     let key = codec::decode_key(&blob(item, "key").unwrap_or_default())
-                        .map_err(|e| corrupt(what(), error_text(&e)))?;
+                        .map_err(|e| corrupt(what(), crate::error_chain(&e)))?;
                     let baseline = Baseline::decode(&blob(item, DATA).unwrap_or_default())
                         .map_err(|e| corrupt(what(), format!("baseline of {key}: {e}")))?;
                     baselines.insert(key, baseline);

@@ -115,14 +115,7 @@ fn sdk_error<E>(e: E) -> BoxError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    Box::new(ContextError(text))
+    Box::new(ContextError(crate::error_chain(&e)))
 }
 
 /// An SDK error with its full context in its message.
