@@ -586,23 +586,13 @@ pub fn decode_peaks(bytes: &[u8]) -> Result<BTreeMap<MetricKey, Peaks>, CodecErr
     if bytes.is_empty() {
         return Ok(out);
     }
-    let mut at = 0usize;
-    let mut take = |n: usize| -> Result<&[u8], CodecError> {
-        let part = bytes
-            .get(at..at + n)
-            .ok_or_else(|| invalid("peaks", format!("truncated at byte {at}")))?;
-        at += n;
-        Ok(part)
-    };
-    let len = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-    let count = len(take(4)?);
-    for _ in 0..count {
-        let n = len(take(4)?);
-        let key = decode_key(take(n)?)?;
-        let n = len(take(4)?);
-        let p = Peaks::decode(take(n)?).map_err(|e| invalid("peaks", e.to_string()))?;
+    let mut c = Cursor::new("peaks", bytes, 0);
+    for _ in 0..c.u32_len()? {
+        let key = decode_key(c.prefixed()?)?;
+        let p = Peaks::decode(c.prefixed()?).map_err(|e| invalid("peaks", e.to_string()))?;
         out.insert(key, p);
     }
+    c.finish()?;
     Ok(out)
 }
 
@@ -858,17 +848,56 @@ fn put_signed(out: &mut Vec<u8>, v: i64) {
 }
 
 /// Reads version 2's fields one after another.
-struct Cursor<'a> {
+/// Reads stored bytes front to back; every error names what was being
+/// read and the byte where it went wrong.
+pub(crate) struct Cursor<'a> {
+    what: &'static str,
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Cursor<'_> {
+impl<'a> Cursor<'a> {
+    /// Reads `bytes` of `what` (for errors) from byte `at`.
+    pub(crate) fn new(what: &'static str, bytes: &'a [u8], at: usize) -> Self {
+        Self { what, bytes, at }
+    }
+
     fn fail(&self) -> CodecError {
         invalid(
-            "metric window",
+            self.what,
             format!("truncated or invalid at byte {}", self.at),
         )
+    }
+
+    /// The next `n` bytes.
+    pub(crate) fn slice(&mut self, n: usize) -> Result<&'a [u8], CodecError> {
+        let end = self.at.checked_add(n).ok_or_else(|| self.fail())?;
+        let s = self.bytes.get(self.at..end).ok_or_else(|| self.fail())?;
+        self.at = end;
+        Ok(s)
+    }
+
+    /// A little-endian `u32` length or count.
+    pub(crate) fn u32_len(&mut self) -> Result<usize, CodecError> {
+        Ok(u32::from_le_bytes(self.array()?) as usize)
+    }
+
+    /// The next `n` bytes, after their `u32` length.
+    pub(crate) fn prefixed(&mut self) -> Result<&'a [u8], CodecError> {
+        let n = self.u32_len()?;
+        self.slice(n)
+    }
+
+    /// Fails unless every byte was read.
+    pub(crate) fn finish(&self) -> Result<(), CodecError> {
+        if self.at == self.bytes.len() {
+            Ok(())
+        } else {
+            Err(invalid(
+                self.what,
+                format!("{} bytes where {} were expected", self.bytes.len(), self.at),
+            ))
+        }
     }
 
     fn byte(&mut self) -> Result<u8, CodecError> {
@@ -894,14 +923,9 @@ impl Cursor<'_> {
         Ok((v >> 1).cast_signed() ^ -((v & 1).cast_signed()))
     }
 
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
-        let s = self
-            .bytes
-            .get(self.at..self.at + N)
-            .ok_or_else(|| self.fail())?;
-        self.at += N;
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], CodecError> {
         let mut b = [0u8; N];
-        b.copy_from_slice(s);
+        b.copy_from_slice(self.slice(N)?);
         Ok(b)
     }
 
@@ -976,7 +1000,7 @@ pub fn decode_window(bytes: &[u8], period: i64) -> Result<MetricWindow, CodecErr
 type WindowParts = (Vec<TimeRange>, Vec<(Timestamp, f64)>);
 
 fn decode_window_v2(bytes: &[u8]) -> Result<WindowParts, CodecError> {
-    let mut c = Cursor { bytes, at: 1 };
+    let mut c = Cursor::new("metric window", bytes, 1);
     let n = c.count()?;
     let mut ranges = Vec::with_capacity(n);
     let mut prev = 0i64;
@@ -1002,12 +1026,7 @@ fn decode_window_v2(bytes: &[u8]) -> Result<WindowParts, CodecError> {
         };
         points.push((Timestamp::from_secs(prev), v));
     }
-    if c.at != bytes.len() {
-        return Err(invalid(
-            "metric window",
-            format!("{} bytes where {} were expected", bytes.len(), c.at),
-        ));
-    }
+    c.finish()?;
     Ok((ranges, points))
 }
 
@@ -1184,6 +1203,9 @@ mod tests {
         assert_eq!(decode_peaks(&encode_peaks(&peaks)).unwrap(), peaks);
         assert!(decode_peaks(&[]).unwrap().is_empty());
         assert!(decode_peaks(&encode_peaks(&peaks)[..9]).is_err());
+        let mut longer = encode_peaks(&peaks);
+        longer.push(0);
+        assert!(decode_peaks(&longer).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tracing::{debug, warn};
 
 use super::store_unavailable;
-use crate::codec::{self, InventoryParts};
+use crate::codec::{self, CodecError, Cursor, InventoryParts};
 use crate::domain::analysis::StackState;
 use crate::domain::detector::Baseline;
 use crate::domain::insight::InsightChange;
@@ -461,33 +461,21 @@ fn encode_pack(parts: &[([u8; 8], Vec<u8>)]) -> Vec<u8> {
 }
 
 /// Reads back [`encode_pack`]'s entries, the window bytes not yet decoded.
-fn decode_pack(bytes: &[u8]) -> Result<Vec<(Tag, &[u8])>, String> {
-    if bytes.first() != Some(&PACK_VERSION) {
-        return Err("unknown window pack version".into());
+fn decode_pack(bytes: &[u8]) -> Result<Vec<(Tag, &[u8])>, CodecError> {
+    let mut c = Cursor::new("window pack", bytes, 0);
+    if c.array::<1>()? != [PACK_VERSION] {
+        return Err(CodecError::Invalid {
+            what: "window pack",
+            detail: "unknown version".into(),
+        });
     }
-    let mut at = 1usize;
-    let mut take = |n: usize| -> Result<&[u8], String> {
-        let part = bytes
-            .get(at..at + n)
-            .ok_or_else(|| format!("window pack truncated at byte {at}"))?;
-        at += n;
-        Ok(part)
-    };
-    let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
-    let count = word(take(4)?);
+    let count = c.u32_len()?;
     let mut out = Vec::with_capacity(count.min(bytes.len() / 12));
     for _ in 0..count {
-        let mut tag = [0u8; 8];
-        tag.copy_from_slice(take(8)?);
-        let len = word(take(4)?);
-        out.push((tag, take(len)?));
+        let tag = c.array::<8>()?;
+        out.push((tag, c.prefixed()?));
     }
-    if at != bytes.len() {
-        return Err(format!(
-            "window pack has {} bytes after its entries",
-            bytes.len() - at
-        ));
-    }
+    c.finish()?;
     Ok(out)
 }
 
@@ -815,7 +803,7 @@ impl MetricStore for DynamoStore {
         for item in &items {
             let bytes = blob(item, DATA).unwrap_or_default();
             let entries = decode_pack(&bytes)
-                .map_err(|e| corrupt(format!("metric windows of stack {stack}"), e))?;
+                .map_err(|e| corrupt(format!("metric windows of stack {stack}"), e.to_string()))?;
             for (tag, window) in entries {
                 // Metrics no longer watched are left out.
                 let Some(key) = keys.get(&tag) else {
