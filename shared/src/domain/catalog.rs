@@ -416,12 +416,24 @@ pub fn plan_metrics(
     metrics
 }
 
+/// Resource types that start the function they are named after, as SAM
+/// names the resources of a function's events (`<Function><Event>`): a
+/// schedule or an EventBridge rule, a topic subscription, a log
+/// subscription, an IoT rule.
+const STARTERS: [&str; 5] = [
+    "AWS::Events::Rule",
+    "AWS::Scheduler::Schedule",
+    "AWS::SNS::Subscription",
+    "AWS::Logs::SubscriptionFilter",
+    "AWS::IoT::TopicRule",
+];
+
 /// Where no traffic metric of a stack is fetched at every tick (it has no
 /// API stage or load balancer: its functions are called from another
 /// stack, a function URL or an SDK), its traffic is the invocations of the
 /// functions that nothing in the stack starts: no queue, stream or table
-/// feeds them (an event source mapping) and no schedule of the stack
-/// (a rule named after the function, as SAM names a function's events).
+/// feeds them (an event source mapping) and no schedule, rule or
+/// subscription of the stack is named after them ([`STARTERS`]).
 /// Those are fetched every other tick rather than hourly, so that traffic
 /// lost or a surge shows within minutes, as an API's requests would.
 /// Applied by [`plan_metrics`], and again to an inventory read back from a
@@ -446,20 +458,15 @@ pub fn watch_entry_traffic(
         return;
     };
     let topology = Topology::of(resources, configs);
-    let scheduled: BTreeSet<&str> = resources
+    let started: BTreeSet<&str> = resources
         .iter()
-        .filter(|r| {
-            matches!(
-                r.resource_type.as_str(),
-                "AWS::Events::Rule" | "AWS::Scheduler::Schedule"
-            )
-        })
-        .filter_map(|rule| named_after(resources, &rule.logical_id))
+        .filter(|r| STARTERS.contains(&r.resource_type.as_str()))
+        .filter_map(|starter| named_after(resources, &starter.logical_id))
         .map(|f| f.physical_id.as_str())
         .collect();
     for m in metrics.iter_mut() {
         let id = m.resource.physical_id.as_str();
-        if m.spec == invocations && !topology.fed(id) && !scheduled.contains(id) {
+        if m.spec == invocations && !topology.fed(id) && !started.contains(id) {
             m.spec = &ENTRY_INVOCATIONS;
         }
     }
@@ -664,6 +671,12 @@ mod tests {
                 "AWS::SQS::Queue",
             ),
             Resource::new("ConsumerQueue", "esm-1", "AWS::Lambda::EventSourceMapping"),
+            Resource::new("Notify", "shop-Notify-1", "AWS::Lambda::Function"),
+            Resource::new(
+                "NotifyOrderPlaced",
+                "arn:aws:sns:us-east-1:1:shop-Orders:5f1c",
+                "AWS::SNS::Subscription",
+            ),
         ];
         let mut configs = BTreeMap::new();
         configs.insert(
@@ -679,13 +692,15 @@ mod tests {
                 ),
             ]),
         );
-        // The queue's consumer and the scheduled report are started by the
-        // stack; `Cleanup` only prefixes the report's schedule.
+        // The queue's consumer, the scheduled report and the topic's
+        // subscriber are started by the stack; `Cleanup` only prefixes the
+        // report's schedule.
         let expected: BTreeMap<String, bool> = [
             ("Cleanup", true),
             ("CleanupReport", false),
             ("Consumer", false),
             ("Get", true),
+            ("Notify", false),
         ]
         .into_iter()
         .map(|(f, frequent)| (f.to_string(), frequent))
