@@ -53,7 +53,8 @@ pub enum CodecError {
     },
 }
 
-fn invalid(what: &'static str, detail: impl Into<String>) -> CodecError {
+/// A [`CodecError::Invalid`] of `what`.
+pub(crate) fn invalid(what: &'static str, detail: impl Into<String>) -> CodecError {
     CodecError::Invalid {
         what,
         detail: detail.into(),
@@ -847,7 +848,6 @@ fn put_signed(out: &mut Vec<u8>, v: i64) {
     put_varint(out, ((v << 1) ^ (v >> 63)).cast_unsigned());
 }
 
-/// Reads version 2's fields one after another.
 /// Reads stored bytes front to back; every error names what was being
 /// read and the byte where it went wrong.
 pub(crate) struct Cursor<'a> {

@@ -555,17 +555,18 @@ impl Baseline {
     /// shift that began in those periods reached as much beyond its
     /// allowance within [`STEP_PERIODS`] periods of the boundary (a step
     /// hidden in the noise of a few requests a minute, or whose boundary
-    /// minute fell only partway). The short-term level then becomes the running
-    /// mean of the points since the boundary, each point moving it by at
-    /// most [`RELEVEL_STEP`], until a point is abnormal even against the
-    /// new level: then it is judged as usual, against the old level if it
-    /// is normal there (the step was one point's blip). The point is
+    /// minute fell only partway). The short-term level then becomes the
+    /// running mean of the points since the boundary, each point moving it
+    /// by at most [`RELEVEL_STEP`], until a point is abnormal even against
+    /// the new level: then it is judged as usual, against the old level if
+    /// it is normal there (the step was one point's blip). The point is
     /// normal for persistence and teaches no slot.
     ///
     /// Returns false, and changes nothing, when the point must be judged
     /// as usual: no step at the boundary (a change that starts after the
-    /// first [`STEP_PERIODS`] periods is an incident like any other), an anomaly ongoing, too short
-    /// a history, a period judged already, or a generic metric.
+    /// first [`STEP_PERIODS`] periods is an incident like any other), an
+    /// anomaly ongoing, too short a history, a period judged already, or a
+    /// generic metric.
     pub fn relevel(
         &mut self,
         t: Timestamp,

@@ -464,10 +464,7 @@ fn encode_pack(parts: &[([u8; 8], Vec<u8>)]) -> Vec<u8> {
 fn decode_pack(bytes: &[u8]) -> Result<Vec<(Tag, &[u8])>, CodecError> {
     let mut c = Cursor::new("window pack", bytes, 0);
     if c.array::<1>()? != [PACK_VERSION] {
-        return Err(CodecError::Invalid {
-            what: "window pack",
-            detail: "unknown version".into(),
-        });
+        return Err(codec::invalid("window pack", "unknown version"));
     }
     let count = c.u32_len()?;
     let mut out = Vec::with_capacity(count.min(bytes.len() / 12));
@@ -802,8 +799,12 @@ impl MetricStore for DynamoStore {
         let mut out: BTreeMap<MetricKey, MetricWindow> = BTreeMap::new();
         for item in &items {
             let bytes = blob(item, DATA).unwrap_or_default();
-            let entries = decode_pack(&bytes)
-                .map_err(|e| corrupt(format!("metric windows of stack {stack}"), e.to_string()))?;
+            let entries = decode_pack(&bytes).map_err(|e| {
+                corrupt(
+                    format!("metric windows of stack {stack}"),
+                    crate::error_chain(&e),
+                )
+            })?;
             for (tag, window) in entries {
                 // Metrics no longer watched are left out.
                 let Some(key) = keys.get(&tag) else {
