@@ -3,10 +3,13 @@
 //! Anomalies of one stack that overlap in time form one insight. An insight
 //! opens when an anomaly that matters (MEDIUM or HIGH) starts, takes every
 //! anomaly that starts while it is open, raises its severity with its worst
-//! anomaly, and closes once all its anomalies have ended and the stack has
-//! stayed healthy for a while. Every change is an [`InsightChange`] that the
-//! notifier turns into one message. LOW anomalies alone never open an
-//! insight: a tiny absolute change is not worth waking anyone for.
+//! anomaly, and closes once all its anomalies that matter (MEDIUM or HIGH)
+//! have ended and the stack has stayed healthy for a while. Every change is
+//! an [`InsightChange`] that the notifier turns into one message. LOW
+//! anomalies alone never open an insight: a tiny absolute change is not
+//! worth waking anyone for. For the same reason they never hold one open:
+//! the p99 duration of a function a little high as traffic comes back is
+//! no reason to keep an outage's insight open for hours.
 
 use super::catalog::{Direction, MetricSpec, SignalClass, ValueKind, WatchedMetric};
 use super::detector::{DRIFT_EXCESS, Episode, EpisodeChange};
@@ -213,14 +216,33 @@ pub struct Insight {
 }
 
 impl Insight {
-    /// Whether every anomaly has ended.
-    fn all_ended(&self) -> bool {
-        self.anomalies.iter().all(|a| a.end.is_some())
+    /// Whether every anomaly that matters (MEDIUM or HIGH, as it takes to
+    /// open an insight) has ended, and when the last of them did.
+    fn settled_since(&self) -> Option<Timestamp> {
+        let mut last = None;
+        for a in self
+            .anomalies
+            .iter()
+            .filter(|a| a.severity >= Severity::Medium)
+        {
+            last = last.max(Some(a.end?));
+        }
+        last
     }
 
     /// The end of its last anomaly.
     fn last_end(&self) -> Option<Timestamp> {
         self.anomalies.iter().filter_map(|a| a.end).max()
+    }
+
+    /// Ends the anomalies still going on a period after their last
+    /// abnormal point, at the latest `now`: when the insight closes, the
+    /// LOW ones (context, which would not open an insight alone); when its
+    /// stack is no longer watched, all.
+    fn end_ongoing(&mut self, now: Timestamp) {
+        for a in self.anomalies.iter_mut().filter(|a| a.end.is_none()) {
+            a.end = Some(a.last_abnormal.add(i64::from(a.metric.period())).min(now));
+        }
     }
 
     /// The anomaly the insight is named after: the most severe, then the
@@ -499,11 +521,13 @@ impl StackInsights {
         for kind in kinds {
             changes.push(InsightChange::new(kind, now, insight));
         }
-        if insight.all_ended()
-            && insight
-                .last_end()
-                .is_some_and(|end| settled.since(end) >= HEALTHY_SECS)
+        if insight
+            .settled_since()
+            .is_some_and(|end| settled.since(end) >= HEALTHY_SECS)
         {
+            // A LOW anomaly still going on that grows to matter later opens
+            // an insight of its own.
+            insight.end_ongoing(now);
             insight.status = InsightStatus::Closed;
             insight.end = insight.last_end();
             insight.close_time = Some(now);
@@ -521,9 +545,7 @@ impl StackInsights {
         let Some(mut insight) = self.open.take() else {
             return changes;
         };
-        for a in insight.anomalies.iter_mut().filter(|a| a.end.is_none()) {
-            a.end = Some(a.last_abnormal.add(i64::from(a.metric.period())).min(now));
-        }
+        insight.end_ongoing(now);
         insight.status = InsightStatus::Closed;
         insight.end = insight.last_end();
         insight.close_time = Some(now);
@@ -1002,6 +1024,88 @@ mod tests {
         assert!(still_on(&duration, &ep, None));
         // Counts open at once, over or not.
         assert!(still_on(&watched("Errors", "Sum"), &ep, Some(at(30))));
+    }
+
+    #[test]
+    fn a_low_anomaly_still_going_on_does_not_hold_an_insight_open() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let configs = std::collections::BTreeMap::new();
+        let topology = crate::domain::topology::Topology::of(&[], &configs);
+        let ctx = StackContext {
+            resources: &[],
+            configs: &configs,
+            events: &[],
+            topology: &topology,
+        };
+        let errors = watched("Errors", "Sum");
+        let p99 = watched("Duration", "p99");
+        let event = |metric, change| SignalEvent {
+            metric,
+            change,
+            rate: None,
+            judged_until: None,
+            volume: None,
+        };
+        let mut insights = StackInsights::new();
+        // Thirty errors in minute 10 open an insight; the p99 duration,
+        // a little high from minute 12 as the function recovers, joins it.
+        let failing = Episode::begin(Direction::Increase, at(10), at(10), 30.0, 0.5, 9.0);
+        let slow = |last| Episode::begin(Direction::Increase, at(12), at(last), 900.0, 300.0, 4.0);
+        let opened = insights.apply(
+            "s",
+            &[
+                event(&errors, EpisodeChange::Started(failing)),
+                event(&p99, EpisodeChange::Started(slow(12))),
+            ],
+            &ctx,
+            at(13),
+            at(13),
+        );
+        assert!(matches!(opened[0].kind, ChangeKind::NewInsight));
+        let open = insights.open().expect("the errors opened an insight");
+        assert_eq!(open.anomalies.len(), 2);
+        assert!(open.anomalies[0].severity >= Severity::Medium);
+        assert_eq!(open.anomalies[1].severity, Severity::Low);
+
+        // The errors end at minute 15; the p99 stays high.
+        let ended = event(&errors, EpisodeChange::Ended(failing, at(15)));
+        let changes = insights.apply(
+            "s",
+            &[ended, event(&p99, EpisodeChange::Extended(slow(25)))],
+            &ctx,
+            at(26),
+            at(26),
+        );
+        assert!(changes.is_empty(), "healthy for 11 minutes only");
+        assert!(insights.open().is_some());
+
+        // Fifteen minutes after the errors ended, the insight closes, and
+        // the p99 anomaly ends with it.
+        let changes = insights.apply(
+            "s",
+            &[event(&p99, EpisodeChange::Extended(slow(29)))],
+            &ctx,
+            at(30),
+            at(30),
+        );
+        let closed = changes.last().expect("closed");
+        assert!(matches!(closed.kind, ChangeKind::ClosedInsight));
+        assert_eq!(closed.insight.status, InsightStatus::Closed);
+        assert_eq!(closed.insight.anomalies[1].end, Some(at(30)));
+        assert_eq!(closed.insight.end, Some(at(30)));
+        assert!(insights.open().is_none());
+
+        // Going on alone, it opens nothing.
+        let changes = insights.apply(
+            "s",
+            &[event(&p99, EpisodeChange::Extended(slow(40)))],
+            &ctx,
+            at(41),
+            at(41),
+        );
+        assert!(changes.is_empty());
+        assert!(insights.open().is_none());
+        assert_eq!(insights.pending().len(), 1);
     }
 
     #[test]
