@@ -1026,17 +1026,35 @@ mod tests {
         assert!(still_on(&watched("Errors", "Sum"), &ep, Some(at(30))));
     }
 
+    /// A stack of nothing (no resources, configuration or events), for
+    /// the rules that only read the metric and its episode.
+    struct EmptyStack {
+        configs: std::collections::BTreeMap<String, crate::domain::resource::ConfigValue>,
+        topology: crate::domain::topology::Topology,
+    }
+
+    impl EmptyStack {
+        fn new() -> Self {
+            let configs = std::collections::BTreeMap::new();
+            let topology = crate::domain::topology::Topology::of(&[], &configs);
+            Self { configs, topology }
+        }
+
+        fn ctx(&self) -> StackContext<'_> {
+            StackContext {
+                resources: &[],
+                configs: &self.configs,
+                events: &[],
+                topology: &self.topology,
+            }
+        }
+    }
+
     #[test]
     fn a_low_anomaly_still_going_on_does_not_hold_an_insight_open() {
         let at = |minute: i64| Timestamp::from_secs(minute * 60);
-        let configs = std::collections::BTreeMap::new();
-        let topology = crate::domain::topology::Topology::of(&[], &configs);
-        let ctx = StackContext {
-            resources: &[],
-            configs: &configs,
-            events: &[],
-            topology: &topology,
-        };
+        let empty = EmptyStack::new();
+        let ctx = empty.ctx();
         let errors = watched("Errors", "Sum");
         let p99 = watched("Duration", "p99");
         let event = |metric, change| SignalEvent {
@@ -1111,14 +1129,8 @@ mod tests {
     #[test]
     fn an_average_of_a_few_requests_must_last_like_a_percentile() {
         let at = |minute: i64| Timestamp::from_secs(minute * 60);
-        let configs = std::collections::BTreeMap::new();
-        let topology = crate::domain::topology::Topology::of(&[], &configs);
-        let ctx = StackContext {
-            resources: &[],
-            configs: &configs,
-            events: &[],
-            topology: &topology,
-        };
+        let empty = EmptyStack::new();
+        let ctx = empty.ctx();
         let duration = watched("Duration", "Average");
         let lasting = |minutes: i64| {
             Episode::begin(
