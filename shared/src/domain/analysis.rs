@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::calendar::UsersNight;
 use super::catalog::{Cadence, SignalClass, ValueKind, WatchedMetric};
-use super::detector::{Baseline, Episode, EpisodeChange, Exposure, SignalTraits};
+use super::detector::{Baseline, Episode, EpisodeChange, Exposure, SignalTraits, transform};
 use super::explain::StackContext;
 use super::insight::{InsightChange, Rate, SignalEvent, StackInsights};
 use super::inventory::{StackInventory, TrackedMetric};
@@ -358,18 +358,32 @@ impl<'a> TrafficSource<'a> {
             }
         }
     }
+
+    /// The traffic of the period starting at `t` against the usual traffic
+    /// at this time of day (0.2: a fifth of it), if both are known.
+    fn load_at(&self, t: Timestamp) -> Option<f64> {
+        let TrafficSource::Traffic { baseline, kind, .. } = self else {
+            return None;
+        };
+        let usual = baseline.as_ref()?.usual(t)?;
+        let now = transform(self.at(t)?.value(), *kind);
+        Some((now - usual).exp())
+    }
 }
 
-/// Where a metric watched for drift reads its exposure: the traffic metric of the
-/// same resource and period (invocations for a function's errors and
-/// throttles, requests for an API's 5XX), or none.
+/// Where a metric watched for drift reads its exposure, and an average
+/// latency its load: the traffic metric of the same resource and period
+/// (invocations for a function's errors, throttles and duration, requests
+/// for an API's 5XX and latencies), or none.
 fn traffic_source_of<'a>(
     metric: &WatchedMetric,
     state: &StackState,
     inventory: &StackInventory,
     windows: &'a BTreeMap<MetricKey, MetricWindow>,
 ) -> TrafficSource<'a> {
-    if !watched_for_drift(metric) {
+    let averages_traffic =
+        metric.spec.class == SignalClass::Latency && metric.key.stat() == "Average";
+    if !watched_for_drift(metric) && !averages_traffic {
         return TrafficSource::Unit;
     }
     match traffic_of(metric, inventory) {
@@ -568,9 +582,12 @@ fn judge_metric(
             judged += 1;
             continue;
         }
-        if let Some((_, change)) =
+        let judgement = if traits.kind == ValueKind::Latency {
+            baseline.observe_latency(t, value, exposure.load_at(t), &traits, &sensitivity)
+        } else {
             baseline.observe_exposed(t, value, exposure.at(t), &traits, &sensitivity)
-        {
+        };
+        if let Some((_, change)) = judgement {
             if let Some(p) = peaks.as_mut() {
                 p.record(t, value);
             }
@@ -640,6 +657,39 @@ mod tests {
         // Without a deployment, nothing.
         inv.events.clear();
         assert_eq!(follow_up(&state, &inv, now), None);
+    }
+
+    #[test]
+    fn a_latency_knows_its_load_from_the_traffic_behind_it() {
+        // Invocations learned at 80 a minute for two days; on the third,
+        // 15 fetched at 10:00 and nothing fetched after.
+        let traits = SignalTraits {
+            kind: ValueKind::Count,
+            watch: crate::domain::catalog::Watch::Both,
+            min_change: 20.0,
+            min_ratio: 0.5,
+            period: 60,
+            drift: false,
+        };
+        let mut b = Baseline::new();
+        for m in 0..2 * 1440 {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            b.observe(t, 80.0, &traits, &Default::default());
+        }
+        let at = |minute: i64| Timestamp::from_secs(T0 + 2 * DAY + minute * 60);
+        let window =
+            MetricWindow::from_fetch(TimeRange::new(at(0), at(601)), [(at(600), 15.0)], 60);
+        let source = TrafficSource::Traffic {
+            window: Some(&window),
+            baseline: Some(Box::new(b)),
+            kind: ValueKind::Count,
+        };
+        let measured = source.load_at(at(600)).expect("a load");
+        assert!((measured - 16.0 / 81.0).abs() < 0.01, "{measured}");
+        // Not fetched yet: what the traffic's baseline expects, as usual.
+        let expected = source.load_at(at(700)).expect("a load");
+        assert!((expected - 1.0).abs() < 0.1, "{expected}");
+        assert_eq!(TrafficSource::Unit.load_at(at(600)), None);
     }
 
     /// Errors: one every so often for three days, then a burst of 30 a

@@ -325,6 +325,10 @@ const SHIFT_LEARN_LIMIT: f32 = 1.0;
 /// watched one way (a latency): its band may lag behind for a while, for
 /// its coming back makes no alarm.
 const ONE_WAY_SHIFT_LEARN_LIMIT: f32 = 0.5;
+/// The narrowest and widest scaling of a latency's spread for the traffic
+/// behind its point (see [`Baseline::observe_latency`]): four times the
+/// usual traffic halves it, a ninth of it triples it.
+const LOAD_SCALE: (f64, f64) = (0.5, 3.0);
 /// How fast the drift's usual share forgets (a memory of about half a day
 /// of points).
 const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
@@ -523,6 +527,14 @@ impl Baseline {
                 .is_some_and(|e| f64::from(e.abs()) >= SUSPECT_EVIDENCE)
     }
 
+    /// What is usual at `t` in the transformed space: the daily profile's
+    /// value there, the day's short-term level left out, once warm.
+    pub fn usual(&self, t: Timestamp) -> Option<f64> {
+        let first = self.first?;
+        let slot = self.slots[Self::slot_index(t)];
+        (t.since(first) >= WARMUP && slot.n > 0).then_some(f64::from(slot.loc))
+    }
+
     /// Points learned so far.
     pub fn learned(&self) -> u32 {
         self.learned
@@ -666,6 +678,38 @@ impl Baseline {
         traits: &SignalTraits,
         sensitivity: &Sensitivity,
     ) -> Option<(Verdict, EpisodeChange)> {
+        self.observe_point(t, value, exposure, None, traits, sensitivity)
+    }
+
+    /// [`Baseline::observe`] for an average latency: `load` is the traffic
+    /// the average is taken over, against the usual traffic at this time
+    /// of day (2.0: twice as many requests as usual), when known. An
+    /// average of fewer requests is jumpier (one cold start among fifteen
+    /// requests doubles it), and one of more is steadier, so the spread
+    /// the profile learned is scaled by `1/√load`, within
+    /// [`LOAD_SCALE`]; the point teaches the spread as if the traffic had
+    /// been the usual one.
+    pub fn observe_latency(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        load: Option<f64>,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
+        let exposure = Some(Exposure::Measured(1.0));
+        self.observe_point(t, value, exposure, load, traits, sensitivity)
+    }
+
+    fn observe_point(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        exposure: Option<Exposure>,
+        load: Option<f64>,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> Option<(Verdict, EpisodeChange)> {
         if traits.kind == ValueKind::Generic {
             return self.observe_generic(t, value, sensitivity);
         }
@@ -676,7 +720,10 @@ impl Baseline {
 
         // The transformed value, computed once for judging and learning.
         let y = transform(value, traits.kind);
-        let band = self.expectation(t);
+        let scale = load_scale(load, traits.kind);
+        let band = self
+            .expectation(t)
+            .map(|(low, high, sd)| (low, high, sd * f64::from(scale)));
         let (mut verdict, evidence, mut sustained) =
             self.judge(t, value, y, band, traits, sensitivity);
         self.push_evidence(evidence);
@@ -735,7 +782,7 @@ impl Baseline {
             } else {
                 ONE_WAY_SHIFT_LEARN_LIMIT
             };
-            self.learn(t, y as f32, limit, spreads);
+            self.learn(t, y as f32, limit, spreads, scale);
             if let Some(d) = drift {
                 self.drift.calibrate(value.max(0.0), d.exposure.value());
             }
@@ -1271,7 +1318,10 @@ impl Baseline {
     /// learns. Once it is established, a residual beyond `limit` spreads
     /// teaches as much as one at the limit, and, unless `spreads`, the
     /// spreads are left as they are.
-    fn learn(&mut self, t: Timestamp, y: f32, limit: f32, spreads: bool) {
+    /// `scale` is how much jumpier than usual the point may be (see
+    /// [`Baseline::observe_latency`]): it widens the limit, and the
+    /// spreads learn the residual scaled back to the usual traffic.
+    fn learn(&mut self, t: Timestamp, y: f32, limit: f32, spreads: bool, scale: f32) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -1291,7 +1341,7 @@ impl Baseline {
         // one at that limit would, so that a point just short of abnormal
         // (an incident still building up) barely teaches anything. A young
         // slot learns plainly: it has no spread to trust yet.
-        let spread = slot.dev.max(self.noise).max(0.02) * 1.25;
+        let spread = slot.dev.max(self.noise).max(0.02) * 1.25 * scale;
         let clipped = if young {
             residual
         } else {
@@ -1313,7 +1363,7 @@ impl Baseline {
         if !spreads && !young {
             return;
         }
-        let abs = residual.abs();
+        let abs = residual.abs() / scale;
         robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
         let noise_young = self.learned < u32::from(YOUNG) * 8;
         robust_spread(
@@ -1774,6 +1824,18 @@ fn relative_change(value: f64, expected: f64, direction: Direction) -> f64 {
     match direction {
         Direction::Increase => value / expected.max(f64::MIN_POSITIVE) - 1.0,
         Direction::Decrease => expected / value.max(f64::MIN_POSITIVE) - 1.0,
+    }
+}
+
+/// The factor on a latency's spread for the traffic behind its point (see
+/// [`Baseline::observe_latency`]); 1 for any other kind or an unknown
+/// load.
+fn load_scale(load: Option<f64>, kind: ValueKind) -> f32 {
+    match load {
+        Some(load) if kind == ValueKind::Latency && load.is_finite() && load > 0.0 => {
+            (1.0 / load.sqrt()).clamp(LOAD_SCALE.0, LOAD_SCALE.1) as f32
+        }
+        _ => 1.0,
     }
 }
 
@@ -2863,5 +2925,91 @@ mod tests {
         let snapshot = b.clone();
         assert!(run(&mut b, 1400..1500, &tr, |m| daily(m, 100.0) * 9.0).is_empty());
         assert_eq!(b, snapshot);
+    }
+
+    /// The average latency of `n` requests in minute `m`: each request
+    /// takes 100 ms times a log-normal factor (σ = 0.5), scaled by `slower`.
+    fn average_of(n: usize, m: i64, slower: f64) -> f64 {
+        let sum: f64 = (0..n as i64)
+            .map(|i| {
+                let k = m * 1_000 + i;
+                let (u1, u2) = (uniform(k, 11).max(1e-12), uniform(k, 12));
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                100.0 * (0.5 * z).exp() * slower
+            })
+            .sum();
+        sum / n as f64
+    }
+
+    /// Feeds minutes `minutes` of the average latency of `n(m)` requests,
+    /// whose usual number is `usual`, telling the detector their load or
+    /// not; returns the anomalies started.
+    fn run_latency(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        n: impl Fn(i64) -> usize,
+        usual: usize,
+        slower: impl Fn(i64) -> f64,
+        told: bool,
+    ) -> Vec<i64> {
+        let tr = SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.3,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        let mut started = Vec::new();
+        for m in minutes {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let load = told.then(|| (n(m) as f64 + 1.0) / (usual as f64 + 1.0));
+            let value = average_of(n(m), m, slower(m));
+            if let Some((_, EpisodeChange::Started(_))) =
+                b.observe_latency(t, value, load, &tr, &Sensitivity::default())
+            {
+                started.push(m);
+            }
+        }
+        started
+    }
+
+    #[test]
+    fn an_average_of_fewer_requests_than_usual_may_be_jumpier() {
+        // Learned at 80 requests a minute, then a day at 8 (a weekend
+        // morning): each average is some three times as jumpy.
+        for told in [true, false] {
+            let mut b = Baseline::new();
+            let learning = run_latency(&mut b, 0..3 * 1440, |_| 80, 80, |_| 1.0, told);
+            assert!(learning.is_empty(), "{learning:?}");
+            let quiet = run_latency(&mut b, 3 * 1440..4 * 1440, |_| 8, 80, |_| 1.0, told);
+            if told {
+                assert!(quiet.is_empty(), "a quiet day alarmed at {quiet:?}");
+            } else {
+                assert!(
+                    !quiet.is_empty(),
+                    "the band was wide enough without the load"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_average_of_more_requests_than_usual_is_steadier() {
+        // Learned at 10 requests a minute; then a busy hour at 40 in which
+        // the function is 60% slower: found only when the detector knows
+        // how steady an average of 40 is.
+        let onset = 3 * 1440 + 600;
+        let n = |m: i64| if m >= onset - 60 { 40 } else { 10 };
+        let slower = |m: i64| if m >= onset { 1.6 } else { 1.0 };
+        for told in [true, false] {
+            let mut b = Baseline::new();
+            let found = run_latency(&mut b, 0..onset + 60, n, 10, slower, told);
+            if told {
+                assert!(
+                    found.first().is_some_and(|&m| m >= onset && m < onset + 10),
+                    "{found:?}"
+                );
+            } else {
+                assert!(found.iter().all(|&m| m >= onset + 10), "{found:?}");
+            }
+        }
     }
 }
