@@ -589,6 +589,10 @@ impl StackInsights {
             None => new_anomaly(stack, metric, ep, severity, rate),
         };
         match self.open.as_mut() {
+            // Judged late (a metric fetched rarely catches up once an
+            // insight opens), an anomaly over long before the insight's
+            // began is another episode: it waits with the others.
+            Some(insight) if !overlaps(&anomaly, insight.start) => self.pending.push(anomaly),
             Some(insight) => {
                 anomaly.role = AnomalyRole::Contextual;
                 let id = anomaly.id.clone();
@@ -601,7 +605,11 @@ impl StackInsights {
                 && persisted_enough(metric, ep, ev.volume, ctx)
                 && still_on(metric, ep, ev.judged_until) =>
             {
-                let mut anomalies: Vec<Anomaly> = std::mem::take(&mut self.pending);
+                let (mut anomalies, stale): (Vec<Anomaly>, Vec<Anomaly>) =
+                    std::mem::take(&mut self.pending)
+                        .into_iter()
+                        .partition(|a| overlaps(a, anomaly.start));
+                self.pending = stale;
                 anomaly.role = AnomalyRole::Causal;
                 for a in &mut anomalies {
                     a.role = AnomalyRole::Contextual;
@@ -720,6 +728,13 @@ fn new_anomaly(
         score: ep.peak_score,
         rate,
     }
+}
+
+/// Whether an anomaly belongs with an insight that started at `start`:
+/// it was abnormal after, or at most [`HEALTHY_SECS`] before (the time
+/// after which the stack counts as healthy again, and an insight closes).
+fn overlaps(a: &Anomaly, start: Timestamp) -> bool {
+    a.last_abnormal >= start.add(-HEALTHY_SECS)
 }
 
 fn update(a: &mut Anomaly, ep: &Episode, severity: Severity, rate: Option<Rate>) {
@@ -1124,6 +1139,83 @@ mod tests {
         assert!(changes.is_empty());
         assert!(insights.open().is_none());
         assert_eq!(insights.pending().len(), 1);
+    }
+
+    #[test]
+    fn an_anomaly_over_long_before_an_insight_began_is_not_part_of_it() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let empty = EmptyStack::new();
+        let ctx = empty.ctx();
+        let errors = watched("Errors", "Sum");
+        let p99 = watched("Duration", "p99");
+        let throttles = watched("Throttles", "Sum");
+        let event = |metric, change| SignalEvent {
+            metric,
+            change,
+            rate: None,
+            judged_until: None,
+            volume: None,
+        };
+        // A p99 duration a little high from minute 20 to 26, seen at once,
+        // waits alone: LOW, it opens nothing.
+        let slow = |last| Episode::begin(Direction::Increase, at(20), at(last), 900.0, 300.0, 4.0);
+        let mut insights = StackInsights::new();
+        insights.apply(
+            "s",
+            &[event(&p99, EpisodeChange::Started(slow(26)))],
+            &ctx,
+            at(27),
+            at(27),
+        );
+        assert_eq!(insights.pending().len(), 1);
+        // Errors at minute 100 open an insight without it.
+        let failing = Episode::begin(Direction::Increase, at(100), at(100), 30.0, 0.5, 9.0);
+        insights.apply(
+            "s",
+            &[event(&errors, EpisodeChange::Started(failing))],
+            &ctx,
+            at(101),
+            at(101),
+        );
+        let open = insights.open().expect("the errors opened an insight");
+        assert_eq!(open.anomalies.len(), 1, "{:?}", open.anomalies);
+        assert_eq!(open.start, at(100));
+        // Another metric judged late (fetched rarely, caught up now that
+        // an insight is open): its anomaly of minutes 30 to 40 is over
+        // long before, and stays out too.
+        let old = Episode::begin(Direction::Increase, at(30), at(40), 12.0, 0.0, 6.0);
+        let changes = insights.apply(
+            "s",
+            &[
+                event(&throttles, EpisodeChange::Started(old)),
+                event(&throttles, EpisodeChange::Ended(old, at(41))),
+            ],
+            &ctx,
+            at(102),
+            at(102),
+        );
+        assert!(
+            changes
+                .iter()
+                .all(|c| !matches!(c.kind, ChangeKind::NewAssociation { .. }))
+        );
+        assert_eq!(insights.open().map(|i| i.anomalies.len()), Some(1));
+        // One abnormal ten minutes before the insight began still joins it:
+        // the stack was not healthy for long in between.
+        let recent = Episode::begin(Direction::Increase, at(85), at(90), 12.0, 0.0, 6.0);
+        let changes = insights.apply(
+            "s",
+            &[event(&throttles, EpisodeChange::Started(recent))],
+            &ctx,
+            at(103),
+            at(103),
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|c| matches!(c.kind, ChangeKind::NewAssociation { .. }))
+        );
+        assert_eq!(insights.open().map(|i| i.anomalies.len()), Some(2));
     }
 
     #[test]
