@@ -1065,6 +1065,18 @@ mod tests {
         }
     }
 
+    /// A change of `metric` as the analysis reports it, with nothing else
+    /// known (no failure rate, volume or judging horizon).
+    fn event(metric: &WatchedMetric, change: EpisodeChange) -> SignalEvent<'_> {
+        SignalEvent {
+            metric,
+            change,
+            rate: None,
+            judged_until: None,
+            volume: None,
+        }
+    }
+
     #[test]
     fn a_low_anomaly_still_going_on_does_not_hold_an_insight_open() {
         let at = |minute: i64| Timestamp::from_secs(minute * 60);
@@ -1072,13 +1084,6 @@ mod tests {
         let ctx = empty.ctx();
         let errors = watched("Errors", "Sum");
         let p99 = watched("Duration", "p99");
-        let event = |metric, change| SignalEvent {
-            metric,
-            change,
-            rate: None,
-            judged_until: None,
-            volume: None,
-        };
         let mut insights = StackInsights::new();
         // Thirty errors in minute 10 open an insight; the p99 duration,
         // a little high from minute 12 as the function recovers, joins it.
@@ -1149,13 +1154,6 @@ mod tests {
         let errors = watched("Errors", "Sum");
         let p99 = watched("Duration", "p99");
         let throttles = watched("Throttles", "Sum");
-        let event = |metric, change| SignalEvent {
-            metric,
-            change,
-            rate: None,
-            judged_until: None,
-            volume: None,
-        };
         // A p99 duration a little high from minute 20 to 26, seen at once,
         // waits alone: LOW, it opens nothing.
         let slow = |last| Episode::begin(Direction::Increase, at(20), at(last), 900.0, 300.0, 4.0);
