@@ -329,6 +329,10 @@ const ONE_WAY_SHIFT_LEARN_LIMIT: f32 = 0.5;
 /// behind its point (see [`Baseline::observe_latency`]): four times the
 /// usual traffic halves it, a ninth of it triples it.
 const LOAD_SCALE: (f64, f64) = (0.5, 3.0);
+/// The share of the smallest relative change that matters by which a
+/// point beyond the band, the bad way, leans towards a shift (see
+/// [`Baseline::leans`]).
+const LEAN_RATIO: f64 = 0.25;
 /// How fast the drift's usual share forgets (a memory of about half a day
 /// of points).
 const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
@@ -766,14 +770,19 @@ impl Baseline {
             Verdict::Abnormal { .. } => false,
         };
         if learn {
-            // A shift being weighed is learned as if each of its points
-            // were at most a spread beyond: the band follows a new level
-            // still, only too slowly to hide a lost hour. A latency's
+            // A shift being weighed, or a point leaning towards one, is
+            // learned as if each of its points were at most a spread
+            // beyond: the band follows a new level still, only too slowly
+            // to hide a lost hour. Learned whole, the first minutes of a
+            // drop of 40% would move a young slot and the day's level so
+            // fast that no point is ever the change that matters beyond
+            // the band. A latency's
             // shift does not widen the band either: a slowdown building
             // up is no measure of the noise, and, the metric being watched
             // one way, a band too narrow for a while makes no alarm when
             // the latency comes back down.
-            let shifting = traits.shifts() && self.drift.sum != 0.0;
+            let shifting =
+                traits.shifts() && (self.drift.sum != 0.0 || Self::leans(value, y, band, traits));
             let spreads = !shifting || traits.watch == Watch::Both;
             let limit = if !shifting {
                 LEARN_LIMIT
@@ -974,6 +983,19 @@ impl Baseline {
                 periods_u32(periods),
             )
         })
+    }
+
+    /// Whether the point of value `value` (transformed `y`) leans towards
+    /// a shift: beyond `band` the bad way by at least [`LEAN_RATIO`] of
+    /// the smallest relative change that matters. Not yet evidence of a
+    /// shift, it is learned as one all the same (see
+    /// [`Baseline::observe_point`]).
+    fn leans(value: f64, y: f64, band: Option<(f64, f64, f64)>, traits: &SignalTraits) -> bool {
+        band.and_then(|b| Self::beyond_band(value, y, traits.kind, b))
+            .is_some_and(|(direction, expected, _)| {
+                traits.watch.is_bad(direction)
+                    && relative_change(value, expected, direction) >= traits.min_ratio * LEAN_RATIO
+            })
     }
 
     /// Makes the period starting at `t` the last judged one. Periods
@@ -2104,6 +2126,34 @@ mod tests {
         run(b, minutes, &tr, |m| {
             poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
         })
+    }
+
+    #[test]
+    fn a_third_of_the_traffic_lost_is_found_though_the_band_would_follow_it() {
+        // Some 170 requests a minute in the afternoon, two days learned,
+        // then 35% of them lost for an hour: just over the third that
+        // matters, and only if the band does not follow the first minutes
+        // down.
+        let tr = SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.5,
+            ..traits(ValueKind::Count, Watch::Both)
+        };
+        let onset = 2 * 1440 + 900;
+        let requests = |m: i64| {
+            let factor = if (onset..onset + 60).contains(&m) {
+                0.65
+            } else {
+                1.0
+            };
+            poisson(daily(m, 200.0) * factor, uniform(m, 5))
+        };
+        let mut b = Baseline::new();
+        let quiet = run(&mut b, 0..2 * 1440, &tr, requests);
+        assert!(quiet.is_empty(), "{quiet:?}");
+        let changes = run(&mut b, 2 * 1440..3 * 1440, &tr, requests);
+        let ep = found_soon(&changes, onset);
+        assert_eq!(ep.direction, Direction::Decrease);
     }
 
     #[test]
