@@ -648,7 +648,8 @@ impl StackInsights {
 /// [`FEW_REQUESTS`] a minute, which one slow request or cold start makes
 /// as well. The latency of a resource deployed
 /// just before must outlast the deployment's grace: all its instances start
-/// cold, and at low traffic they keep starting for several minutes. A short anomaly can still
+/// cold, and at low traffic (or unknown traffic) they keep starting for
+/// ten minutes; behind more requests, five. A short anomaly can still
 /// join an insight that something else opened.
 fn persisted_enough(
     metric: &WatchedMetric,
@@ -671,7 +672,15 @@ fn persisted_enough(
             && e.time < ep.start.add(period)
     });
     let needed = if just_deployed && metric.spec.class == SignalClass::Latency {
-        DEPLOY_GRACE / period
+        // All its instances start cold once. Behind more than a few
+        // requests a minute they are all warm within a minute or two;
+        // behind a few, they keep starting as the traffic trickles in.
+        let grace = if few || volume.is_none() {
+            DEPLOY_GRACE
+        } else {
+            BUSY_DEPLOY_GRACE
+        };
+        grace / period
     } else if percentile || few {
         5
     } else {
@@ -702,6 +711,10 @@ const FEW_REQUESTS: f64 = 10.0;
 /// How long after a deployment a resource's latency may be high from cold
 /// starts.
 const DEPLOY_GRACE: i64 = 10 * 60;
+
+/// [`DEPLOY_GRACE`] for an average latency of more than [`FEW_REQUESTS`]
+/// a minute.
+const BUSY_DEPLOY_GRACE: i64 = 5 * 60;
 
 fn new_anomaly(
     stack: &str,
@@ -1239,5 +1252,46 @@ mod tests {
         // average, so it must last five.
         assert!(!persisted_enough(&duration, &lasting(4), Some(3.0), &ctx));
         assert!(persisted_enough(&duration, &lasting(5), Some(3.0), &ctx));
+    }
+
+    #[test]
+    fn a_deployed_function_behind_more_traffic_is_slow_for_real_sooner() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let duration = watched("Duration", "Average");
+        let configs = std::collections::BTreeMap::new();
+        let topology = crate::domain::topology::Topology::of(&[], &configs);
+        // The function was deployed in the minute its slowdown began.
+        let events = [crate::domain::event::StackEvent {
+            time: at(10).add(20),
+            resource: duration.resource.clone(),
+            status: "UPDATE_COMPLETE".into(),
+            reason: None,
+        }];
+        let ctx = StackContext {
+            resources: &[],
+            configs: &configs,
+            events: &events,
+            topology: &topology,
+        };
+        let lasting = |minutes: i64| {
+            Episode::begin(
+                Direction::Increase,
+                at(10),
+                at(10 + minutes - 1),
+                500.0,
+                150.0,
+                8.0,
+            )
+        };
+        // Fifty invocations a minute: its new instances are all warm
+        // within a minute or two, so five minutes slow is no cold start.
+        assert!(!persisted_enough(&duration, &lasting(4), Some(50.0), &ctx));
+        assert!(persisted_enough(&duration, &lasting(5), Some(50.0), &ctx));
+        // Three a minute, or an unknown traffic: they keep starting cold
+        // for ten.
+        for volume in [Some(3.0), None] {
+            assert!(!persisted_enough(&duration, &lasting(9), volume, &ctx));
+            assert!(persisted_enough(&duration, &lasting(10), volume, &ctx));
+        }
     }
 }
