@@ -776,11 +776,10 @@ impl Baseline {
             // to hide a lost hour. Learned whole, the first minutes of a
             // drop of 40% would move a young slot and the day's level so
             // fast that no point is ever the change that matters beyond
-            // the band. A latency's
-            // shift does not widen the band either: a slowdown building
-            // up is no measure of the noise, and, the metric being watched
-            // one way, a band too narrow for a while makes no alarm when
-            // the latency comes back down.
+            // the band. A latency's shift does not widen the band either:
+            // a slowdown building up is no measure of the noise, and, the
+            // metric being watched one way, a band too narrow for a while
+            // makes no alarm when the latency comes back down.
             let shifting =
                 traits.shifts() && (self.drift.sum != 0.0 || Self::leans(value, y, band, traits));
             let spreads = !shifting || traits.watch == Watch::Both;

@@ -646,11 +646,11 @@ impl StackInsights {
 /// must last three periods; percentiles, which at low traffic are the
 /// slowest request of the minute, five, and so must an average of at most
 /// [`FEW_REQUESTS`] a minute, which one slow request or cold start makes
-/// as well. The latency of a resource deployed
-/// just before must outlast the deployment's grace: all its instances start
-/// cold, and at low traffic (or unknown traffic) they keep starting for
-/// ten minutes; behind more requests, five. A short anomaly can still
-/// join an insight that something else opened.
+/// as well. The latency of a resource deployed just before must outlast
+/// the deployment's grace: all its instances start cold, and at low (or
+/// unknown) traffic they keep starting for ten minutes; behind more
+/// requests, five. A short anomaly can still join an insight that
+/// something else opened.
 fn persisted_enough(
     metric: &WatchedMetric,
     ep: &Episode,
@@ -1069,10 +1069,18 @@ mod tests {
         }
 
         fn ctx(&self) -> StackContext<'_> {
+            self.with_events(&[])
+        }
+
+        /// The stack with only these `events`.
+        fn with_events<'a>(
+            &'a self,
+            events: &'a [crate::domain::event::StackEvent],
+        ) -> StackContext<'a> {
             StackContext {
                 resources: &[],
                 configs: &self.configs,
-                events: &[],
+                events,
                 topology: &self.topology,
             }
         }
@@ -1258,8 +1266,7 @@ mod tests {
     fn a_deployed_function_behind_more_traffic_is_slow_for_real_sooner() {
         let at = |minute: i64| Timestamp::from_secs(minute * 60);
         let duration = watched("Duration", "Average");
-        let configs = std::collections::BTreeMap::new();
-        let topology = crate::domain::topology::Topology::of(&[], &configs);
+        let empty = EmptyStack::new();
         // The function was deployed in the minute its slowdown began.
         let events = [crate::domain::event::StackEvent {
             time: at(10).add(20),
@@ -1267,12 +1274,7 @@ mod tests {
             status: "UPDATE_COMPLETE".into(),
             reason: None,
         }];
-        let ctx = StackContext {
-            resources: &[],
-            configs: &configs,
-            events: &events,
-            topology: &topology,
-        };
+        let ctx = empty.with_events(&events);
         let lasting = |minutes: i64| {
             Episode::begin(
                 Direction::Increase,
