@@ -79,4 +79,12 @@ fn main() {
         drift: true,
     };
     run("serverless mode (Count)", &count, points, 10);
+    // Requests: a count watched both ways for shifts rather than drift.
+    let traffic = SignalTraits {
+        min_change: 20.0,
+        min_ratio: 0.5,
+        drift: false,
+        ..count
+    };
+    run("serverless mode (traffic)", &traffic, points, 10);
 }

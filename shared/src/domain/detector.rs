@@ -990,10 +990,11 @@ impl Baseline {
     /// shift, it is learned as one all the same (see
     /// [`Baseline::observe_point`]).
     fn leans(value: f64, y: f64, band: Option<(f64, f64, f64)>, traits: &SignalTraits) -> bool {
-        band.and_then(|b| Self::beyond_band(value, y, traits.kind, b))
-            .is_some_and(|(direction, expected, _)| {
+        band.and_then(|(low, high, _)| Self::edge_passed(y, (low, high)))
+            .is_some_and(|(direction, edge)| {
                 traits.watch.is_bad(direction)
-                    && relative_change(value, expected, direction) >= traits.min_ratio * LEAN_RATIO
+                    && relative_change(value, inverse(edge, traits.kind), direction)
+                        >= traits.min_ratio * LEAN_RATIO
             })
     }
 
@@ -1184,13 +1185,7 @@ impl Baseline {
         kind: ValueKind,
         (low, high, model_sd): (f64, f64, f64),
     ) -> Option<(Direction, f64, f64)> {
-        let (edge, direction) = if y > high {
-            (high, Direction::Increase)
-        } else if y < low {
-            (low, Direction::Decrease)
-        } else {
-            return None;
-        };
+        let (direction, edge) = Self::edge_passed(y, (low, high))?;
         let expected = inverse(edge, kind);
         let score = match kind {
             ValueKind::Count => {
@@ -1215,6 +1210,18 @@ impl Baseline {
             }
         };
         Some((direction, expected, score))
+    }
+
+    /// Which edge of the band `(low, high)` the transformed value `y` is
+    /// beyond, if any: the direction and the edge.
+    fn edge_passed(y: f64, (low, high): (f64, f64)) -> Option<(Direction, f64)> {
+        if y > high {
+            Some((Direction::Increase, high))
+        } else if y < low {
+            Some((Direction::Decrease, low))
+        } else {
+            None
+        }
     }
 
     fn track(
