@@ -333,6 +333,10 @@ const LOAD_SCALE: (f64, f64) = (0.5, 3.0);
 /// point beyond the band, the bad way, leans towards a shift (see
 /// [`Baseline::leans`]).
 const LEAN_RATIO: f64 = 0.25;
+/// Share of a shift's threshold its sum must reach for what it taught the
+/// level to be taken back when the traffic comes back (see
+/// [`Baseline::come_back`]).
+const LEAN_SHIFT: f64 = 0.5;
 /// How fast the drift's usual share forgets (a memory of about half a day
 /// of points).
 const DRIFT_MEMORY_RATE: f32 = 1.0 / 720.0;
@@ -372,6 +376,24 @@ pub struct Baseline {
     pub(crate) relevel_base: f32,
     /// The slow lane of a rare-event count (see [`Baseline::drift_step`]).
     pub(crate) drift: Drift,
+    /// What the points of a traffic shift being weighed taught the day's
+    /// level lately (see [`Baseline::come_back`]).
+    pub(crate) lean: Option<Lean>,
+}
+
+/// How far the points of a traffic shift being weighed moved the day's
+/// level (see [`Baseline::come_back`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Lean {
+    /// The first period of the shift that started it.
+    pub(crate) from: Timestamp,
+    /// The level's move, in the transformed space: negative for a fall,
+    /// never zero.
+    pub(crate) moved: f32,
+    /// Whether a shift it holds summed [`LEAN_SHIFT`] of the way to an
+    /// anomaly: a tentative lean is only noise that the next shift the
+    /// same way replaces.
+    pub(crate) confirmed: bool,
 }
 
 /// The traffic a count is a share of in one period (see
@@ -479,6 +501,7 @@ impl Baseline {
             relevel_from: None,
             relevel_base: 0.0,
             drift: Drift::default(),
+            lean: None,
         }
     }
 
@@ -641,6 +664,7 @@ impl Baseline {
         {
             self.relevel_from = Some(boundary);
             self.relevel_base = self.level;
+            self.lean = None;
             if traits.shifts() {
                 self.drift.clear();
             }
@@ -758,6 +782,18 @@ impl Baseline {
             ep.expected_sum = f64::from(self.drift.expected);
             self.episode = Some(*ep);
         }
+        // Traffic back to its level from before a shift the band followed
+        // is no anomaly: the point is normal, and, judged against a level
+        // just taken back, teaches nothing.
+        let returned = matches!(change, EpisodeChange::Started(ep)
+            if self.come_back(t, value, y, ep.direction, traits, sensitivity));
+        if returned {
+            change = EpisodeChange::None;
+            let own = self.slots[Self::slot_index(t)].loc + self.level;
+            verdict = Verdict::Normal {
+                expected: inverse(f64::from(own), traits.kind),
+            };
+        }
         // A rise that the drift is weighing teaches nothing until it is
         // cleared: learning it would raise the rate it is tested against.
         // A traffic shift is learned while it is weighed (see
@@ -766,7 +802,7 @@ impl Baseline {
             && f64::from(self.drift.sum) >= drift_threshold(sensitivity) / DRIFT_MIN_PERIODS;
         let learn = match verdict {
             Verdict::InsufficientHistory => true,
-            Verdict::Normal { .. } => self.episode.is_none() && !suspect,
+            Verdict::Normal { .. } => self.episode.is_none() && !suspect && !returned,
             Verdict::Abnormal { .. } => false,
         };
         if learn {
@@ -790,7 +826,20 @@ impl Baseline {
             } else {
                 ONE_WAY_SHIFT_LEARN_LIMIT
             };
+            let level = self.level;
             self.learn(t, y as f32, limit, spreads, scale);
+            if let Some(run) = self.drift.from
+                && self.drift.sum != 0.0
+                && traits.shifts()
+                && traits.watch == Watch::Both
+            {
+                self.lean_by(
+                    run,
+                    f64::from(self.drift.sum),
+                    self.level - level,
+                    sensitivity,
+                );
+            }
             if let Some(d) = drift {
                 self.drift.calibrate(value.max(0.0), d.exposure.value());
             }
@@ -996,6 +1045,100 @@ impl Baseline {
                     && relative_change(value, inverse(edge, traits.kind), direction)
                         >= traits.min_ratio * LEAN_RATIO
             })
+    }
+
+    /// Adds `by`, what a point of a traffic shift being weighed since
+    /// `run` (its sum `sum` now) taught the day's level, to the [`Lean`].
+    /// A move the other way takes back what the lean had moved (the
+    /// traffic may be coming back). A new shift the same way adds to a
+    /// confirmed lean and replaces a tentative one. A lean older than
+    /// [`ADAPT_AFTER`] is forgotten.
+    fn lean_by(&mut self, run: Timestamp, sum: f64, by: f32, sensitivity: &Sensitivity) {
+        if by == 0.0 {
+            return;
+        }
+        let confirmed = sum.abs() >= LEAN_SHIFT * SHIFT_PER_Z * sensitivity.z_threshold;
+        let fresh = Lean {
+            from: run,
+            moved: by,
+            confirmed,
+        };
+        self.lean = match self.lean.filter(|lean| run.since(lean.from) < ADAPT_AFTER) {
+            None => Some(fresh),
+            Some(lean) if lean.from != run && lean.moved * by > 0.0 && !lean.confirmed => {
+                Some(fresh)
+            }
+            Some(lean) => {
+                let moved = lean.moved + by;
+                if moved * lean.moved > 0.0 {
+                    Some(Lean {
+                        moved,
+                        confirmed: lean.confirmed || (confirmed && lean.from == run),
+                        ..lean
+                    })
+                } else if moved == 0.0 {
+                    None
+                } else {
+                    Some(Lean { moved, ..fresh })
+                }
+            }
+        };
+    }
+
+    /// Takes back what a traffic shift being weighed taught the day's
+    /// level when the anomaly starting at `t` (the way `direction`, with
+    /// the point of value `value`, transformed `y`) is that traffic coming
+    /// back: it goes against a confirmed [`Lean`], and the point would be
+    /// normal against the level from before it. A drop (or a surge) whose
+    /// points matter too little to be reported at once is learned,
+    /// slowly, as a quieter (or busier) day; without this, the traffic
+    /// back to usual would be an anomaly against the level that followed
+    /// it, one that no point teaches, open for hours until it is taken
+    /// for the new normal. A lean older than [`ADAPT_AFTER`] is the new
+    /// normal already, and a rise beyond the old level is an anomaly as
+    /// any other. Returns whether the anomaly was the traffic coming back:
+    /// the level is then the old one again, and the anomaly, its abnormal
+    /// points and the shift being weighed are forgotten.
+    fn come_back(
+        &mut self,
+        t: Timestamp,
+        value: f64,
+        y: f64,
+        direction: Direction,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) -> bool {
+        let Some(lean) = self
+            .lean
+            .filter(|lean| lean.confirmed && t.since(lean.from) < ADAPT_AFTER)
+        else {
+            return false;
+        };
+        let back = if lean.moved < 0.0 {
+            Direction::Increase
+        } else {
+            Direction::Decrease
+        };
+        let Some((low, high, sd)) = self.expectation(t) else {
+            return false;
+        };
+        let old = f64::from(lean.moved);
+        let abnormal = Self::beyond_band(value, y, traits.kind, (low - old, high - old, sd))
+            .is_some_and(|(d, expected, score)| {
+                d == back
+                    && score.abs() >= sensitivity.z_threshold
+                    && relative_change(value, expected, d) >= traits.min_ratio
+            });
+        if direction != back || abnormal {
+            return false;
+        }
+        self.level -= lean.moved;
+        self.lean = None;
+        self.episode = None;
+        self.up_bits = 0;
+        self.down_bits = 0;
+        self.drift.clear();
+        true
     }
 
     /// Makes the period starting at `t` the last judged one. Periods
@@ -1250,6 +1393,7 @@ impl Baseline {
                 if t.since(ep.start) >= ADAPT_AFTER {
                     let ended = *ep;
                     self.episode = None;
+                    self.lean = None;
                     self.up_bits = 0;
                     self.down_bits = 0;
                     if self.drift.sum != 0.0 {
@@ -1497,7 +1641,9 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// Version 7 adds the drift of a rare-event count (none before).
 /// Version 8 adds the level from before the last weekend step (zero
 /// before).
-const ENCODING_VERSION: u8 = 8;
+/// Version 9 adds what a traffic's leaning points taught the level (none
+/// before).
+const ENCODING_VERSION: u8 = 9;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -1512,7 +1658,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4 to 8 (older
+    /// [`Baseline::encode`] in the layout of `version` 4 to 9 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -1609,6 +1755,16 @@ impl Baseline {
         }
         if version >= 8 {
             out.extend_from_slice(&self.relevel_base.to_le_bytes());
+        }
+        if version >= 9 {
+            match &self.lean {
+                None => out.push(0),
+                Some(lean) => {
+                    out.push(if lean.confirmed { 2 } else { 1 });
+                    out.extend_from_slice(&lean.from.secs().to_le_bytes());
+                    out.extend_from_slice(&lean.moved.to_le_bytes());
+                }
+            }
         }
         out
     }
@@ -1759,6 +1915,22 @@ impl Baseline {
             }
         }
         let relevel_base = if version >= 8 { r.finite_f32()? } else { 0.0 };
+        let lean = match if version >= 9 { r.u8()? } else { 0 } {
+            0 => None,
+            flag @ (1 | 2) => {
+                let from = Timestamp::from_secs(r.i64()?);
+                let moved = r.finite_f32()?;
+                if moved == 0.0 {
+                    return Err(DecodeError::Invalid("a lean that moved nothing"));
+                }
+                Some(Lean {
+                    from,
+                    moved,
+                    confirmed: flag == 2,
+                })
+            }
+            _ => return Err(DecodeError::Invalid("unknown lean flag")),
+        };
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -1785,6 +1957,7 @@ impl Baseline {
             relevel_from,
             relevel_base,
             drift,
+            lean,
         })
     }
 }
@@ -2187,6 +2360,70 @@ mod tests {
         );
     }
 
+    #[test]
+    fn traffic_back_after_a_drop_the_band_followed_is_no_anomaly() {
+        // A small service of some 11 requests a minute in the morning
+        // loses 60% of them for two and a half hours. Its minutes lose too
+        // few requests each for the band not to follow them down, whether
+        // or not the drop is reported. The traffic back to usual is no
+        // rise, whatever the noise.
+        let tr = SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.5,
+            ..traits(ValueKind::Count, Watch::Both)
+        };
+        let onset = 2 * 1440 + 480;
+        let back = onset + 150;
+        for seed in 1..=8 {
+            let requests = |m: i64| {
+                let factor = if (onset..back).contains(&m) { 0.4 } else { 1.0 };
+                poisson(daily(m, 14.0).max(1.0) * factor, uniform(m, seed))
+            };
+            let mut b = Baseline::new();
+            run(&mut b, 0..onset, &tr, requests);
+            let changes = run(&mut b, onset..back + 120, &tr, requests);
+            let rises: Vec<_> = changes
+                .iter()
+                .filter(|(m, c)| {
+                    *m >= back
+                        && matches!(c, EpisodeChange::Started(ep)
+                            if ep.direction == Direction::Increase)
+                })
+                .collect();
+            assert!(rises.is_empty(), "seed {seed}: {rises:?}");
+        }
+    }
+
+    #[test]
+    fn a_surge_beyond_the_level_from_before_a_drop_is_still_an_anomaly() {
+        // The same drop, then the traffic comes back three times its
+        // usual: no return, a surge.
+        let tr = SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.5,
+            ..traits(ValueKind::Count, Watch::Both)
+        };
+        let onset = 2 * 1440 + 480;
+        let back = onset + 150;
+        for seed in 1..=8 {
+            let requests = |m: i64| {
+                let factor = if (onset..back).contains(&m) {
+                    0.4
+                } else if (back..back + 60).contains(&m) {
+                    3.0
+                } else {
+                    1.0
+                };
+                poisson(daily(m, 14.0).max(1.0) * factor, uniform(m, seed))
+            };
+            let mut b = Baseline::new();
+            run(&mut b, 0..back, &tr, requests);
+            let changes = run(&mut b, back..back + 60, &tr, requests);
+            let ep = found_soon(&changes, back);
+            assert_eq!(ep.direction, Direction::Increase, "seed {seed}");
+        }
+    }
+
     /// The average duration of a quiet function, some 17 ms with the
     /// spread of a few requests a minute, times `factor(m)`. Returns the
     /// changes from `minutes`.
@@ -2429,8 +2666,30 @@ mod tests {
             ..drifting.clone()
         };
         assert_eq!(Baseline::decode(&based.encode()).unwrap(), based);
-        assert_eq!(based.encode().len(), based.encode_as(7).len() + 4);
+        assert_eq!(based.encode_as(8).len(), based.encode_as(7).len() + 4);
         assert_eq!(Baseline::decode(&based.encode_as(7)).unwrap(), drifting);
+        // Version 9 adds what a traffic's lean taught the level (a flag,
+        // then 12 bytes when there is one).
+        assert_eq!(based.encode().len(), based.encode_as(8).len() + 1);
+        for confirmed in [false, true] {
+            let leaning = Baseline {
+                lean: Some(Lean {
+                    from: Timestamp::from_secs(T0 + 2 * DAY + 900),
+                    moved: -0.4,
+                    confirmed,
+                }),
+                ..based.clone()
+            };
+            assert_eq!(Baseline::decode(&leaning.encode()).unwrap(), leaning);
+            assert_eq!(leaning.encode().len(), based.encode().len() + 12);
+            assert_eq!(Baseline::decode(&leaning.encode_as(8)).unwrap(), based);
+        }
+        let mut unknown = based.encode();
+        *unknown.last_mut().unwrap() = 3;
+        assert_eq!(
+            Baseline::decode(&unknown),
+            Err(DecodeError::Invalid("unknown lean flag"))
+        );
         let mut negative = drifting.encode_as(7);
         // `seen`, after the sum, the observed and the expected counts.
         let at = negative.len() - 28 + 12;
