@@ -633,6 +633,12 @@ impl Baseline {
         // standardized mean evidence of its points. It may have started a
         // minute or two after the boundary: a minute that has fallen only
         // partway is no change that matters on its own.
+        // A traffic shift the same way, weighed since before the
+        // boundary, is a change that began before it (a drop that started
+        // a minute early, a surge already an hour old): no step.
+        let earlier = traits.shifts()
+            && self.drift.from.is_some_and(|from| from < boundary)
+            && f64::from(self.drift.sum) * score > 0.0;
         let shift = (traits.shifts() && self.drift.from.is_some_and(|from| from >= boundary))
             .then(|| f64::from(self.drift.sum))
             .filter(|sum| sum * score > 0.0)
@@ -659,8 +665,9 @@ impl Baseline {
                 }
                 return false;
             }
-        } else if (index == 0 && score.abs() >= STEP_SCORE)
-            || (index < STEP_PERIODS && shift >= STEP_SCORE)
+        } else if ((index == 0 && score.abs() >= STEP_SCORE)
+            || (index < STEP_PERIODS && shift >= STEP_SCORE))
+            && !earlier
         {
             self.relevel_from = Some(boundary);
             self.relevel_base = self.level;
@@ -2509,6 +2516,38 @@ mod tests {
         let (verdict, change) = b.observe(next, usual, &tr, &sens).expect("judged");
         assert!(matches!(verdict, Verdict::Normal { .. }), "{verdict:?}");
         assert_eq!(change, EpisodeChange::None);
+    }
+
+    #[test]
+    fn a_change_weighed_since_before_a_weekend_boundary_is_no_new_level() {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let sens = Sensitivity::default();
+        let at = 3 * 1440 + 720;
+        let boundary = Timestamp::from_secs(T0 + at * 60);
+        let mut quiet = Baseline::new();
+        run(&mut quiet, 0..at, &tr, |m| daily(m, 300.0));
+        // Requests risen by half for three minutes before the boundary,
+        // each minute too little to be abnormal alone: a surge being
+        // weighed (a drop would be weighed the same way, negative).
+        let mut surging = quiet.clone();
+        surging.drift = Drift {
+            sum: 4.0,
+            from: Some(boundary.add(-180)),
+            observed: 3.0 * 450.0,
+            expected: 3.0 * 300.0,
+            ..quiet.drift
+        };
+        let risen = daily(at, 300.0) * 1.5;
+        // It goes on at the boundary: a change that began before it, to be
+        // judged, not the new day's level.
+        assert!(!surging.relevel(boundary, risen, &tr, &sens, boundary));
+        assert_eq!(surging.level, quiet.level);
+        // The same step with nothing weighed before is the new day's level,
+        // and so is a step the other way (the weekend starts as a surge
+        // ends).
+        assert!(quiet.clone().relevel(boundary, risen, &tr, &sens, boundary));
+        let fallen = daily(at, 300.0) * 0.5;
+        assert!(surging.relevel(boundary, fallen, &tr, &sens, boundary));
     }
 
     #[test]
