@@ -603,9 +603,10 @@ impl Baseline {
     ///
     /// Returns false, and changes nothing, when the point must be judged
     /// as usual: no step at the boundary (a change that starts after the
-    /// first [`STEP_PERIODS`] periods is an incident like any other), an
-    /// anomaly ongoing, too short a history, a period judged already, or a
-    /// generic metric.
+    /// first [`STEP_PERIODS`] periods is an incident like any other, and
+    /// so is a traffic shift the same way weighed since before the
+    /// boundary), an anomaly ongoing, too short a history, a period judged
+    /// already, or a generic metric.
     pub fn relevel(
         &mut self,
         t: Timestamp,
@@ -629,16 +630,16 @@ impl Baseline {
         let index = t.since(boundary) / period;
         let y = transform(value, traits.kind);
         let score = Self::beyond_band(value, y, traits.kind, band).map_or(0.0, |(_, _, s)| s);
-        // The shift since the boundary, with this point, as the
-        // standardized mean evidence of its points. It may have started a
-        // minute or two after the boundary: a minute that has fallen only
-        // partway is no change that matters on its own.
         // A traffic shift the same way, weighed since before the
         // boundary, is a change that began before it (a drop that started
         // a minute early, a surge already an hour old): no step.
         let earlier = traits.shifts()
             && self.drift.from.is_some_and(|from| from < boundary)
             && f64::from(self.drift.sum) * score > 0.0;
+        // The shift since the boundary, with this point, as the
+        // standardized mean evidence of its points. It may have started a
+        // minute or two after the boundary: a minute that has fallen only
+        // partway is no change that matters on its own.
         let shift = (traits.shifts() && self.drift.from.is_some_and(|from| from >= boundary))
             .then(|| f64::from(self.drift.sum))
             .filter(|sum| sum * score > 0.0)
