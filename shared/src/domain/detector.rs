@@ -1093,20 +1093,20 @@ impl Baseline {
         };
     }
 
-    /// Takes back what a traffic shift being weighed taught the day's
-    /// level when the anomaly starting at `t` (the way `direction`, with
-    /// the point of value `value`, transformed `y`) is that traffic coming
+    /// Takes back what a traffic shift being weighed taught the day's level
+    /// when the anomaly starting at `t` (the way `direction`, with the
+    /// point of value `value`, transformed `y`) is that traffic coming
     /// back: it goes against a confirmed [`Lean`], and the point would be
     /// normal against the level from before it. A drop (or a surge) whose
-    /// points matter too little to be reported at once is learned,
-    /// slowly, as a quieter (or busier) day; without this, the traffic
-    /// back to usual would be an anomaly against the level that followed
-    /// it, one that no point teaches, open for hours until it is taken
-    /// for the new normal. A lean older than [`ADAPT_AFTER`] is the new
-    /// normal already, and a rise beyond the old level is an anomaly as
-    /// any other. Returns whether the anomaly was the traffic coming back:
-    /// the level is then the old one again, and the anomaly, its abnormal
-    /// points and the shift being weighed are forgotten.
+    /// points matter too little to be reported at once is learned, slowly,
+    /// as a quieter (or busier) day; without this, the traffic back to
+    /// usual would be an anomaly against the level that followed it, one
+    /// that no point teaches, open for hours until it is taken for the new
+    /// normal. A lean older than [`ADAPT_AFTER`] is the new normal already,
+    /// and a rise beyond the old level is an anomaly as any other. Returns
+    /// whether the anomaly was the traffic coming back: the level is then
+    /// the old one again, and the anomaly, its abnormal points and the
+    /// shift being weighed are forgotten.
     fn come_back(
         &mut self,
         t: Timestamp,
@@ -1127,6 +1127,9 @@ impl Baseline {
         } else {
             Direction::Decrease
         };
+        if direction != back {
+            return false;
+        }
         let Some((low, high, sd)) = self.expectation(t) else {
             return false;
         };
@@ -1137,7 +1140,7 @@ impl Baseline {
                     && score.abs() >= sensitivity.z_threshold
                     && relative_change(value, expected, d) >= traits.min_ratio
             });
-        if direction != back || abnormal {
+        if abnormal {
             return false;
         }
         self.level -= lean.moved;
@@ -2297,6 +2300,16 @@ mod tests {
         *ep
     }
 
+    /// A traffic count with the catalog's smallest changes (20 requests,
+    /// half as many again or a third lost).
+    fn traffic_traits() -> SignalTraits {
+        SignalTraits {
+            min_change: 20.0,
+            min_ratio: 0.5,
+            ..traits(ValueKind::Count, Watch::Both)
+        }
+    }
+
     /// Requests of a small service, about 30 a minute at its busiest: a
     /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
     /// changes from `minutes`.
@@ -2305,11 +2318,7 @@ mod tests {
         minutes: std::ops::Range<i64>,
         factor: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
-        let tr = SignalTraits {
-            min_change: 20.0,
-            min_ratio: 0.5,
-            ..traits(ValueKind::Count, Watch::Both)
-        };
+        let tr = traffic_traits();
         run(b, minutes, &tr, |m| {
             poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
         })
@@ -2321,11 +2330,7 @@ mod tests {
         // then 35% of them lost for an hour: just over the third that
         // matters, and only if the band does not follow the first minutes
         // down.
-        let tr = SignalTraits {
-            min_change: 20.0,
-            min_ratio: 0.5,
-            ..traits(ValueKind::Count, Watch::Both)
-        };
+        let tr = traffic_traits();
         let onset = 2 * 1440 + 900;
         let requests = |m: i64| {
             let factor = if (onset..onset + 60).contains(&m) {
@@ -2368,6 +2373,26 @@ mod tests {
         );
     }
 
+    /// Minute of the morning drop of [`morning_drop`], and of its end.
+    const DROP: i64 = 2 * 1440 + 480;
+    const BACK: i64 = DROP + 150;
+
+    /// Requests of a small service of some 11 a minute in the morning
+    /// (noise stream `seed`): 60% of them lost from [`DROP`] to [`BACK`],
+    /// then `after` times the usual for an hour.
+    fn morning_drop(seed: u64, after: f64) -> impl Fn(i64) -> f64 + Copy {
+        move |m| {
+            let factor = if (DROP..BACK).contains(&m) {
+                0.4
+            } else if (BACK..BACK + 60).contains(&m) {
+                after
+            } else {
+                1.0
+            };
+            poisson(daily(m, 14.0).max(1.0) * factor, uniform(m, seed))
+        }
+    }
+
     #[test]
     fn traffic_back_after_a_drop_the_band_followed_is_no_anomaly() {
         // A small service of some 11 requests a minute in the morning
@@ -2375,25 +2400,16 @@ mod tests {
         // few requests each for the band not to follow them down, whether
         // or not the drop is reported. The traffic back to usual is no
         // rise, whatever the noise.
-        let tr = SignalTraits {
-            min_change: 20.0,
-            min_ratio: 0.5,
-            ..traits(ValueKind::Count, Watch::Both)
-        };
-        let onset = 2 * 1440 + 480;
-        let back = onset + 150;
+        let tr = traffic_traits();
         for seed in 1..=8 {
-            let requests = |m: i64| {
-                let factor = if (onset..back).contains(&m) { 0.4 } else { 1.0 };
-                poisson(daily(m, 14.0).max(1.0) * factor, uniform(m, seed))
-            };
+            let requests = morning_drop(seed, 1.0);
             let mut b = Baseline::new();
-            run(&mut b, 0..onset, &tr, requests);
-            let changes = run(&mut b, onset..back + 120, &tr, requests);
+            run(&mut b, 0..DROP, &tr, requests);
+            let changes = run(&mut b, DROP..BACK + 120, &tr, requests);
             let rises: Vec<_> = changes
                 .iter()
                 .filter(|(m, c)| {
-                    *m >= back
+                    *m >= BACK
                         && matches!(c, EpisodeChange::Started(ep)
                             if ep.direction == Direction::Increase)
                 })
@@ -2406,28 +2422,13 @@ mod tests {
     fn a_surge_beyond_the_level_from_before_a_drop_is_still_an_anomaly() {
         // The same drop, then the traffic comes back three times its
         // usual: no return, a surge.
-        let tr = SignalTraits {
-            min_change: 20.0,
-            min_ratio: 0.5,
-            ..traits(ValueKind::Count, Watch::Both)
-        };
-        let onset = 2 * 1440 + 480;
-        let back = onset + 150;
+        let tr = traffic_traits();
         for seed in 1..=8 {
-            let requests = |m: i64| {
-                let factor = if (onset..back).contains(&m) {
-                    0.4
-                } else if (back..back + 60).contains(&m) {
-                    3.0
-                } else {
-                    1.0
-                };
-                poisson(daily(m, 14.0).max(1.0) * factor, uniform(m, seed))
-            };
+            let requests = morning_drop(seed, 3.0);
             let mut b = Baseline::new();
-            run(&mut b, 0..back, &tr, requests);
-            let changes = run(&mut b, back..back + 60, &tr, requests);
-            let ep = found_soon(&changes, back);
+            run(&mut b, 0..BACK, &tr, requests);
+            let changes = run(&mut b, BACK..BACK + 60, &tr, requests);
+            let ep = found_soon(&changes, BACK);
             assert_eq!(ep.direction, Direction::Increase, "seed {seed}");
         }
     }
