@@ -74,6 +74,7 @@ fn main() {
         kind: ValueKind::Count,
         watch: Watch::Both,
         min_change: 3.0,
+        change_floor: 0.0,
         min_ratio: 0.3,
         period: 300,
         drift: true,
@@ -82,6 +83,7 @@ fn main() {
     // Requests: a count watched both ways for shifts rather than drift.
     let traffic = SignalTraits {
         min_change: 20.0,
+        change_floor: 0.0,
         min_ratio: 0.5,
         drift: false,
         ..count

@@ -68,21 +68,25 @@ pub struct Analysis {
 
 /// The detector's view of a watched metric: its spec, with limits that
 /// depend on configuration (a queue's age only matters beyond its
-/// visibility timeout: up to it, a message is merely waiting for a retry).
+/// visibility timeout: up to it, a message is merely waiting for a retry,
+/// whatever the sensitivity).
 pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue>) -> SignalTraits {
     let spec = metric.spec;
     let mut min_change = spec.min_change;
+    let mut change_floor = 0.0;
     if spec.name == "ApproximateAgeOfOldestMessage" {
         let visibility = configs
             .get(&metric.resource.physical_id)
             .and_then(|c| c.at(&["Attributes", "VisibilityTimeout"]).as_f64())
             .unwrap_or(30.0);
-        min_change = min_change.max(visibility + 60.0);
+        change_floor = visibility + 60.0;
+        min_change = min_change.max(change_floor);
     }
     SignalTraits {
         kind: spec.kind,
         watch: spec.watch,
         min_change,
+        change_floor,
         min_ratio: spec.min_ratio,
         period: i64::from(metric.key.period()),
         drift: watched_for_drift(metric),
@@ -667,6 +671,7 @@ mod tests {
             kind: ValueKind::Count,
             watch: crate::domain::catalog::Watch::Both,
             min_change: 20.0,
+            change_floor: 0.0,
             min_ratio: 0.5,
             period: 60,
             drift: false,

@@ -77,8 +77,13 @@ pub struct SignalTraits {
     pub kind: ValueKind,
     /// Which changes are bad; changes the other way are ignored.
     pub watch: Watch,
-    /// Smallest absolute change that matters, in the metric's unit.
+    /// Smallest absolute change that matters at the default sensitivity,
+    /// in the metric's unit (scaled by [`Sensitivity::change_factor`]).
     pub min_change: f64,
+    /// A change that no sensitivity makes matter, in the metric's unit:
+    /// what the metric does by design (a queue's age up to its visibility
+    /// timeout is a message waiting for its retry). Zero for none.
+    pub change_floor: f64,
     /// Smallest relative change that matters.
     pub min_ratio: f64,
     /// Period of the points in seconds.
@@ -90,6 +95,11 @@ pub struct SignalTraits {
 }
 
 impl SignalTraits {
+    /// The smallest absolute change that matters at `sensitivity`.
+    pub fn smallest_change(&self, sensitivity: &Sensitivity) -> f64 {
+        (self.min_change * sensitivity.change_factor).max(self.change_floor)
+    }
+
     /// Whether small lasting changes are summed as a shift (see
     /// [`Baseline::shift_step`]): traffic (a count watched both ways that
     /// is not a rare event) and latency.
@@ -109,6 +119,7 @@ impl SignalTraits {
             kind: ValueKind::Generic,
             watch: Watch::Both,
             min_change: 0.0,
+            change_floor: 0.0,
             min_ratio: 0.0,
             period: 0,
             drift: false,
@@ -894,7 +905,7 @@ impl Baseline {
                 abnormal: None,
             });
         };
-        let smallest = traits.min_change * sensitivity.change_factor;
+        let smallest = traits.smallest_change(sensitivity);
         let rise = DRIFT_RISE * smallest;
         let edge = inverse(high, traits.kind);
         if edge >= smallest {
@@ -1029,7 +1040,7 @@ impl Baseline {
         d.expected += expected as f32;
         let (direction, _, _) = beyond?;
         let lasting = f64::from(d.observed - d.expected).abs()
-            >= DRIFT_EXCESS * traits.min_change * sensitivity.change_factor;
+            >= DRIFT_EXCESS * traits.smallest_change(sensitivity);
         (magnitude >= threshold && lasting).then(|| {
             let periods = t.since(from) / traits.period.max(1) + 1;
             (
@@ -1277,7 +1288,7 @@ impl Baseline {
         };
         let change = (value - expected).abs();
         let matters = traits.watch.is_bad(direction)
-            && change >= traits.min_change * sensitivity.change_factor
+            && change >= traits.smallest_change(sensitivity)
             && relative_change(value, expected, direction) >= traits.min_ratio;
         let evidence = if matters {
             score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP) as f32
@@ -1438,8 +1449,7 @@ impl Baseline {
             // often for that (cold starts, a slow request), so they wait.
             let overwhelming = traits.kind == ValueKind::Count
                 && score.abs() >= INSTANT_FACTOR * sensitivity.z_threshold
-                && (value - expected).abs()
-                    >= INSTANT_CHANGE * traits.min_change * sensitivity.change_factor;
+                && (value - expected).abs() >= INSTANT_CHANGE * traits.smallest_change(sensitivity);
             if self.episode.is_none()
                 && (run || recent >= OPEN_OF_WINDOW || overwhelming || sustained.is_some())
             {
@@ -2102,6 +2112,7 @@ mod tests {
             kind,
             watch,
             min_change: 3.0,
+            change_floor: 0.0,
             min_ratio: 0.3,
             period: 60,
             drift: false,
@@ -2474,6 +2485,50 @@ mod tests {
             changes.iter().all(|(m, _)| (onset..onset + 75).contains(m)),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn a_message_waiting_for_its_retry_is_no_anomaly_at_any_sensitivity() {
+        // The age of the oldest message of a queue with a visibility
+        // timeout of 300 s: a few seconds as a rule.
+        let tr = SignalTraits {
+            min_change: 360.0,
+            change_floor: 360.0,
+            min_ratio: 1.0,
+            ..traits(ValueKind::Gauge, Watch::Increase)
+        };
+        let failed_batch = 2 * 1440 + 600;
+        let stuck = 2 * 1440 + 840;
+        let age = |m: i64| {
+            let usual = 2.0 + 6.0 * uniform(m, 3);
+            if (failed_batch..failed_batch + 5).contains(&m) {
+                // A batch failed: its messages wait out the visibility
+                // timeout, then are retried.
+                usual + 60.0 * (m - failed_batch + 1) as f64
+            } else if m >= stuck {
+                // The consumer stops: the oldest message only ages.
+                usual + 60.0 * (m - stuck + 1) as f64
+            } else {
+                usual
+            }
+        };
+        for sensitivity in [Sensitivity::LOW, Sensitivity::MEDIUM, Sensitivity::HIGH] {
+            let mut b = Baseline::new();
+            let mut changes = Vec::new();
+            for m in 0..stuck + 30 {
+                let t = Timestamp::from_secs(T0 + m * 60);
+                if let Some((_, change)) = b.observe(t, age(m), &tr, &sensitivity)
+                    && change != EpisodeChange::None
+                {
+                    changes.push((m, change));
+                }
+            }
+            let first = changes.first().map(|(m, _)| *m);
+            assert!(
+                first.is_some_and(|m| (stuck..stuck + 15).contains(&m)),
+                "{sensitivity:?}: {changes:?}"
+            );
+        }
     }
 
     #[test]
