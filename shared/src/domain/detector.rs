@@ -2133,10 +2133,21 @@ mod tests {
         tr: &SignalTraits,
         f: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
+        run_at(b, minutes, tr, &Sensitivity::default(), f)
+    }
+
+    /// [`run`] at `sensitivity`.
+    fn run_at(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        tr: &SignalTraits,
+        sensitivity: &Sensitivity,
+        f: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
         let mut out = Vec::new();
         for m in minutes {
             let t = Timestamp::from_secs(T0 + m * 60);
-            if let Some((_, change)) = b.observe(t, f(m), tr, &Sensitivity::default())
+            if let Some((_, change)) = b.observe(t, f(m), tr, sensitivity)
                 && change != EpisodeChange::None
             {
                 out.push((m, change));
@@ -2513,16 +2524,7 @@ mod tests {
             }
         };
         for sensitivity in [Sensitivity::LOW, Sensitivity::MEDIUM, Sensitivity::HIGH] {
-            let mut b = Baseline::new();
-            let mut changes = Vec::new();
-            for m in 0..stuck + 30 {
-                let t = Timestamp::from_secs(T0 + m * 60);
-                if let Some((_, change)) = b.observe(t, age(m), &tr, &sensitivity)
-                    && change != EpisodeChange::None
-                {
-                    changes.push((m, change));
-                }
-            }
+            let changes = run_at(&mut Baseline::new(), 0..stuck + 30, &tr, &sensitivity, age);
             let first = changes.first().map(|(m, _)| *m);
             assert!(
                 first.is_some_and(|m| (stuck..stuck + 15).contains(&m)),
