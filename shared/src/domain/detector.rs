@@ -402,8 +402,10 @@ pub(crate) struct Lean {
     /// never zero.
     pub(crate) moved: f32,
     /// Whether a shift it holds summed [`LEAN_SHIFT`] of the way to an
-    /// anomaly: a tentative lean is only noise that the next shift the
-    /// same way replaces.
+    /// anomaly, or its points moved the level by a relative change that
+    /// matters (a drop of a few requests a minute that the band followed
+    /// down before it summed half the way): a tentative lean is only noise
+    /// that the next shift the same way replaces.
     pub(crate) confirmed: bool,
 }
 
@@ -856,6 +858,7 @@ impl Baseline {
                     run,
                     f64::from(self.drift.sum),
                     self.level - level,
+                    traits,
                     sensitivity,
                 );
             }
@@ -1070,9 +1073,19 @@ impl Baseline {
     /// `run` (its sum `sum` now) taught the day's level, to the [`Lean`].
     /// A move the other way takes back what the lean had moved (the
     /// traffic may be coming back). A new shift the same way adds to a
-    /// confirmed lean and replaces a tentative one. A lean older than
-    /// [`ADAPT_AFTER`] is forgotten.
-    fn lean_by(&mut self, run: Timestamp, sum: f64, by: f32, sensitivity: &Sensitivity) {
+    /// confirmed lean and replaces a tentative one. A lean is confirmed
+    /// once its shift summed [`LEAN_SHIFT`] of the way to an anomaly or
+    /// once it moved the level by the smallest relative change that
+    /// matters (`traits.min_ratio`). A lean older than [`ADAPT_AFTER`] is
+    /// forgotten.
+    fn lean_by(
+        &mut self,
+        run: Timestamp,
+        sum: f64,
+        by: f32,
+        traits: &SignalTraits,
+        sensitivity: &Sensitivity,
+    ) {
         if by == 0.0 {
             return;
         }
@@ -1089,10 +1102,11 @@ impl Baseline {
             }
             Some(lean) => {
                 let moved = lean.moved + by;
+                let matters = f64::from(moved.abs()) >= traits.min_ratio.ln_1p();
                 if moved * lean.moved > 0.0 {
                     Some(Lean {
                         moved,
-                        confirmed: lean.confirmed || (confirmed && lean.from == run),
+                        confirmed: lean.confirmed || (confirmed && lean.from == run) || matters,
                         ..lean
                     })
                 } else if moved == 0.0 {
@@ -2453,6 +2467,27 @@ mod tests {
             let ep = found_soon(&changes, BACK);
             assert_eq!(ep.direction, Direction::Increase, "seed {seed}");
         }
+    }
+
+    #[test]
+    fn a_lean_that_moved_the_level_by_a_change_that_matters_is_confirmed() {
+        // Points of a drop each too small to sum half the way to an
+        // anomaly, the band following them down: what they taught the
+        // level is taken back when the traffic returns once it is a change
+        // that matters (a third lost, for traffic), whatever the sum.
+        let tr = traffic_traits();
+        let sensitivity = Sensitivity::default();
+        let run = Timestamp::from_secs(T0);
+        let small = 0.2 * SHIFT_PER_Z * sensitivity.z_threshold;
+        let mut b = Baseline::new();
+        b.lean_by(run, -small, -0.2, &tr, &sensitivity);
+        assert!(b.lean.is_some_and(|lean| !lean.confirmed), "{:?}", b.lean);
+        // Two thirds of the traffic's log-ratio that matters: still noise.
+        b.lean_by(run, -small, -0.07, &tr, &sensitivity);
+        assert!(b.lean.is_some_and(|lean| !lean.confirmed), "{:?}", b.lean);
+        // Past ln(1.5): a third of the traffic lost.
+        b.lean_by(run, -small, -0.15, &tr, &sensitivity);
+        assert!(b.lean.is_some_and(|lean| lean.confirmed), "{:?}", b.lean);
     }
 
     /// The average duration of a quiet function, some 17 ms with the
