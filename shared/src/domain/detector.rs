@@ -870,14 +870,15 @@ impl Baseline {
     }
 
     /// Takes the point at `t`, of traffic `exposure` and expectation `band`,
-    /// into the drift of a
-    /// rare-event count (a Poisson CUSUM, Page's test). The usual count
-    /// `r0` is the learned share of the exposure (with an estimated
-    /// exposure, at least the band's upper edge), and at least
-    /// [`DRIFT_FLOOR`] of the rise. Where the band's upper edge is itself
-    /// a change that matters (a nightly batch's throttles), the count is
-    /// not rare then and the sum starts afresh. Each point adds its
-    /// log-likelihood ratio between `r0` and a count risen by
+    /// into the drift of a rare-event count (a Poisson CUSUM, Page's
+    /// test). The usual count `r0` is the learned share of the exposure
+    /// (with an estimated exposure, at least the band's upper edge), and
+    /// at least [`DRIFT_FLOOR`] of the rise. Where the band's upper edge,
+    /// taken as a mean count (the log-normal mean of the edge and the
+    /// band's spread), is itself a change that matters (a nightly batch's
+    /// throttles), the count is not rare then and the sum starts afresh.
+    /// Each point adds its log-likelihood ratio between `r0` and a count
+    /// risen by
     /// [`DRIFT_RISE`] of the smallest change that matters (and by the
     /// smallest ratio that matters), at most a [`DRIFT_MIN_PERIODS`]th of
     /// the threshold; the sum never goes below zero. The point is
@@ -900,7 +901,7 @@ impl Baseline {
             return None;
         }
         let exposure = exposure.filter(|e| e.value().is_finite())?;
-        let (Some((_, high, _)), Some(usual)) = (band, self.drift.usual(exposure.value())) else {
+        let (Some((_, high, sd)), Some(usual)) = (band, self.drift.usual(exposure.value())) else {
             // Still learning: nothing is summed yet.
             self.drift.clear();
             return Some(DriftPoint {
@@ -911,7 +912,11 @@ impl Baseline {
         let smallest = traits.smallest_change(sensitivity);
         let rise = DRIFT_RISE * smallest;
         let edge = inverse(high, traits.kind);
-        if edge >= smallest {
+        // The usual count at the edge as a mean, not a median: a bursty
+        // count (a batch's throttles, 0 one minute and 40 the next) has a
+        // log whose mean understates it (the log-normal mean).
+        let usual_mean = inverse(high + 0.5 * sd * sd, traits.kind);
+        if usual_mean >= smallest {
             // Not a rare count at this time of day (a nightly batch's
             // throttles): a rise that matters shows in single periods.
             self.drift.clear();
@@ -2531,6 +2536,32 @@ mod tests {
             changes.iter().all(|(m, _)| (onset..onset + 75).contains(m)),
             "{changes:?}"
         );
+    }
+
+    #[test]
+    fn a_nightly_batch_that_throttles_in_bursts_is_no_anomaly() {
+        // A batch runs at 04:30 for nine minutes every night and hits its
+        // concurrency limit: some minutes 5 to 45 throttles, others none.
+        // Its log mean says a couple a minute, its spread says far more:
+        // a count this bursty is no rare event then, and, a week learned,
+        // the next nights raise nothing.
+        let tr = SignalTraits {
+            min_ratio: 1.0,
+            drift: true,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let throttles = |m: i64| {
+            let minute = m % 1440;
+            if (271..279).contains(&minute) && uniform(m, 31) < 0.6 {
+                (5.0 + 40.0 * uniform(m, 32)).round()
+            } else {
+                0.0
+            }
+        };
+        let mut b = Baseline::new();
+        run(&mut b, 0..7 * 1440, &tr, throttles);
+        let changes = run(&mut b, 7 * 1440..10 * 1440, &tr, throttles);
+        assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]
