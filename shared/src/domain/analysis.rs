@@ -889,6 +889,27 @@ mod tests {
     }
 
     #[test]
+    fn a_weekend_that_comes_down_over_minutes_takes_the_level_it_took_a_week_before() {
+        // Weekends at 40% of weekdays. The first one steps at Saturday
+        // midnight; a week later the traffic comes down over four minutes,
+        // the first of them barely lower: no insight.
+        let week = 7 * 1440;
+        let ramp = |m: i64| {
+            let weekend = (m - SATURDAY).rem_euclid(week) < 2 * 1440;
+            let minute = usize::try_from(m - SATURDAY - week).ok();
+            match minute {
+                _ if !weekend => 1.0,
+                Some(i) => [0.97, 0.8, 0.6, 0.45].get(i).copied().unwrap_or(0.4),
+                None => 0.4,
+            }
+        };
+        assert_eq!(opened(10, ramp), Vec::<String>::new());
+        // Without last week's step to go by, the same ramp is a drop.
+        let first = |m: i64| if m < SATURDAY + week { 1.0 } else { ramp(m) };
+        assert_eq!(opened(10, first).len(), 1);
+    }
+
+    #[test]
     fn a_surge_just_after_the_weekend_starts_is_still_an_incident() {
         // Weekend traffic steps down at midnight, then a surge four times
         // the new level starts three minutes later.

@@ -15,7 +15,7 @@
 //! The state is bounded: a few kilobytes per signal whatever the history.
 
 use super::catalog::{Direction, ValueKind, Watch};
-use super::time::{DAY, Timestamp};
+use super::time::{DAY, Timestamp, WEEK};
 
 mod generic;
 
@@ -299,6 +299,8 @@ const STEP_SCORE: f64 = 2.0;
 /// The periods after a weekend boundary in which a traffic's shift can
 /// still show that the metric stepped there.
 const STEP_PERIODS: i64 = 3;
+/// Weekend steps remembered (see [`Baseline::week_steps`]).
+const WEEK_STEPS: usize = 3;
 /// An anomaly that lasts this long becomes the new normal.
 const ADAPT_AFTER: i64 = 6 * 3_600;
 /// The rise per period a rare-event count's drift is tested for, as a
@@ -385,11 +387,27 @@ pub struct Baseline {
     /// The short-term level from before that step, restored when the step
     /// turns out to be one point's blip.
     pub(crate) relevel_base: f32,
+    /// The last weekend boundaries at which the metric stepped to a new
+    /// level (a week's two, and this week's while last week's is still
+    /// followed): the same boundary a week later re-levels whether or not
+    /// its first minutes show the step (see [`Baseline::relevel`]).
+    pub(crate) week_steps: [Option<WeekStep>; WEEK_STEPS],
     /// The slow lane of a rare-event count (see [`Baseline::drift_step`]).
     pub(crate) drift: Drift,
     /// What the points of a traffic shift being weighed taught the day's
     /// level lately (see [`Baseline::come_back`]).
     pub(crate) lean: Option<Lean>,
+}
+
+/// A weekend boundary at which the metric stepped to a new level (see
+/// [`Baseline::relevel`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct WeekStep {
+    /// The boundary.
+    pub(crate) at: Timestamp,
+    /// How far the points in its grace moved the short-term level, in the
+    /// transformed space.
+    pub(crate) moved: f32,
 }
 
 /// How far the points of a traffic shift being weighed moved the day's
@@ -513,6 +531,7 @@ impl Baseline {
             recur: Vec::new(),
             relevel_from: None,
             relevel_base: 0.0,
+            week_steps: [None; WEEK_STEPS],
             drift: Drift::default(),
             lean: None,
         }
@@ -607,12 +626,18 @@ impl Baseline {
     /// shift that began in those periods reached as much beyond its
     /// allowance within [`STEP_PERIODS`] periods of the boundary (a step
     /// hidden in the noise of a few requests a minute, or whose boundary
-    /// minute fell only partway). The short-term level then becomes the
+    /// minute fell only partway), or the metric stepped at the same
+    /// boundary a week before (its traffic may come down over a few
+    /// minutes, none of them a step on its own; that week's level moved at
+    /// least [`STEP_SCORE`] spreads and is remembered in
+    /// [`Baseline::week_steps`]). The short-term level then becomes the
     /// running mean of the points since the boundary, each point moving it
     /// by at most [`RELEVEL_STEP`], until a point is abnormal even against
-    /// the new level: then it is judged as usual, against the old level if
-    /// it is normal there (the step was one point's blip). The point is
-    /// normal for persistence and teaches no slot.
+    /// the new level (and, at a boundary stepped at a week before, against
+    /// any level between it and the one taken then): then it is judged as
+    /// usual, against the old level if it is normal there (the step was
+    /// one point's blip). The point is normal for persistence and teaches
+    /// no slot.
     ///
     /// Returns false, and changes nothing, when the point must be judged
     /// as usual: no step at the boundary (a change that starts after the
@@ -662,8 +687,26 @@ impl Baseline {
                     index + 1,
                 )
             });
+        // The metric stepped at this boundary a week ago: the users' week
+        // goes on, whatever the first minutes show.
+        let remembered = self
+            .week_steps
+            .iter()
+            .flatten()
+            .find(|step| boundary.since(step.at) == WEEK)
+            .map(|step| step.moved);
         if self.relevel_from == Some(boundary) {
-            if score.abs() >= sensitivity.z_threshold {
+            // A point between the new level and the one the metric took
+            // a week ago is on its way there (traffic coming down over a
+            // few minutes), not something on top of the new level.
+            let on_the_way = remembered.is_some_and(|moved| {
+                let to = f64::from(self.relevel_base + moved - self.level);
+                let (low, high, sd) = band;
+                let span = (low + to.min(0.0), high + to.max(0.0), sd);
+                Self::beyond_band(value, y, traits.kind, span)
+                    .is_none_or(|(_, _, s)| s.abs() < sensitivity.z_threshold)
+            });
+            if score.abs() >= sensitivity.z_threshold && !on_the_way {
                 self.relevel_from = None;
                 // A point the old level finds usual undoes the step (one
                 // minute's dip at midnight); something on top of the new
@@ -674,13 +717,19 @@ impl Baseline {
                     Self::beyond_band(value, y, traits.kind, band)
                         .is_none_or(|(_, _, s)| s.abs() < STEP_SCORE)
                 });
-                if !usual {
+                if usual {
+                    for step in &mut self.week_steps {
+                        if step.is_some_and(|step| step.at == boundary) {
+                            *step = None;
+                        }
+                    }
+                } else {
                     self.level = stepped;
                 }
                 return false;
             }
         } else if ((index == 0 && score.abs() >= STEP_SCORE)
-            || (index < STEP_PERIODS && shift >= STEP_SCORE))
+            || (index < STEP_PERIODS && (shift >= STEP_SCORE || remembered.is_some())))
             && !earlier
         {
             self.relevel_from = Some(boundary);
@@ -698,7 +747,33 @@ impl Baseline {
         let weight = 1.0 / (index as f32 + 1.0);
         let step = (y as f32 - own - self.level).clamp(-RELEVEL_STEP, RELEVEL_STEP);
         self.level += weight * step;
+        let moved = self.level - self.relevel_base;
+        if f64::from(moved.abs()) >= STEP_SCORE * band.2 {
+            self.remember_step(WeekStep {
+                at: boundary,
+                moved,
+            });
+        }
         true
+    }
+
+    /// Keeps `step` in [`Baseline::week_steps`]: in place of the same
+    /// boundary's, or in a free place, or in place of the oldest step but
+    /// the one a week before it, which its grace still follows.
+    fn remember_step(&mut self, step: WeekStep) {
+        let steps = &self.week_steps;
+        let place = steps
+            .iter()
+            .position(|s| s.is_some_and(|s| s.at == step.at))
+            .or_else(|| steps.iter().position(Option::is_none))
+            .or_else(|| {
+                (0..WEEK_STEPS)
+                    .filter(|&i| steps[i].is_some_and(|s| step.at.since(s.at) != WEEK))
+                    .min_by_key(|&i| steps[i].map(|s| s.at))
+            });
+        if let Some(place) = place {
+            self.week_steps[place] = Some(step);
+        }
     }
 
     /// Judges the value of the period starting at `t` and learns from it if
@@ -1683,7 +1758,9 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// before).
 /// Version 9 adds what a traffic's leaning points taught the level (none
 /// before).
-const ENCODING_VERSION: u8 = 9;
+/// Version 10 adds the weekend boundaries the metric last stepped at, with
+/// how far (none before).
+const ENCODING_VERSION: u8 = 10;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -1698,7 +1775,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4 to 9 (older
+    /// [`Baseline::encode`] in the layout of `version` 4 to 10 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -1803,6 +1880,18 @@ impl Baseline {
                     out.push(if lean.confirmed { 2 } else { 1 });
                     out.extend_from_slice(&lean.from.secs().to_le_bytes());
                     out.extend_from_slice(&lean.moved.to_le_bytes());
+                }
+            }
+        }
+        if version >= 10 {
+            for step in self.week_steps {
+                match step {
+                    None => out.push(0),
+                    Some(step) => {
+                        out.push(1);
+                        out.extend_from_slice(&step.at.secs().to_le_bytes());
+                        out.extend_from_slice(&step.moved.to_le_bytes());
+                    }
                 }
             }
         }
@@ -1971,6 +2060,19 @@ impl Baseline {
             }
             _ => return Err(DecodeError::Invalid("unknown lean flag")),
         };
+        let mut week_steps = [None; WEEK_STEPS];
+        if version >= 10 {
+            for step in &mut week_steps {
+                *step = match r.u8()? {
+                    0 => None,
+                    1 => Some(WeekStep {
+                        at: Timestamp::from_secs(r.i64()?),
+                        moved: r.finite_f32()?,
+                    }),
+                    _ => return Err(DecodeError::Invalid("unknown weekend step flag")),
+                };
+            }
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -1996,6 +2098,7 @@ impl Baseline {
             recent,
             relevel_from,
             relevel_base,
+            week_steps,
             drift,
             lean,
         })
@@ -2123,6 +2226,7 @@ pub fn inverse(y: f64, kind: ValueKind) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::calendar::GRACE_SECS;
 
     const T0: i64 = 1_780_000_000 / 86_400 * 86_400;
 
@@ -2638,6 +2742,8 @@ mod tests {
         let usual = daily(at + 1, 300.0);
         assert!(!b.relevel(next, usual, &tr, &sens, boundary));
         assert_eq!(b.level, before);
+        // Nor is it remembered as a step for next week.
+        assert_eq!(b.week_steps, [None; WEEK_STEPS]);
         let (verdict, change) = b.observe(next, usual, &tr, &sens).expect("judged");
         assert!(matches!(verdict, Verdict::Normal { .. }), "{verdict:?}");
         assert_eq!(change, EpisodeChange::None);
@@ -2673,6 +2779,73 @@ mod tests {
         assert!(quiet.clone().relevel(boundary, risen, &tr, &sens, boundary));
         let fallen = daily(at, 300.0) * 0.5;
         assert!(surging.relevel(boundary, fallen, &tr, &sens, boundary));
+    }
+
+    /// Feeds `f(m)` each minute as the analysis does around weekend
+    /// boundaries: in the grace after a minute of `boundaries` the point
+    /// may re-level, else it is judged.
+    fn run_weeks(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        boundaries: &[i64],
+        f: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = traits(ValueKind::Count, Watch::Both);
+        let sens = Sensitivity::default();
+        let mut out = Vec::new();
+        for m in minutes {
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let boundary = boundaries
+                .iter()
+                .find(|&&at| (0..GRACE_SECS / 60).contains(&(m - at)))
+                .map(|&at| Timestamp::from_secs(T0 + at * 60));
+            if boundary.is_some_and(|boundary| b.relevel(t, f(m), &tr, &sens, boundary)) {
+                continue;
+            }
+            if let Some((_, change)) = b.observe(t, f(m), &tr, &sens)
+                && change != EpisodeChange::None
+            {
+                out.push((m, change));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_weekend_that_comes_down_over_minutes_re_levels_where_it_stepped_a_week_before() {
+        // Weekends at half the traffic, from midnight on day 3 to
+        // midnight on day 5, then a week later. The first weekend steps
+        // at its boundary's own minute; the second comes down over four
+        // minutes, none of them a step on its own.
+        let sat = 3 * 1440 + 720;
+        let weekends = [(sat, sat + 2 * 1440), (sat + 7 * 1440, sat + 9 * 1440)];
+        let boundaries: Vec<i64> = weekends.iter().flat_map(|&(s, m)| [s, m]).collect();
+        let traffic = |m: i64| {
+            let factor = match weekends.iter().find(|(s, e)| (*s..*e).contains(&m)) {
+                Some(&(s, _)) if s > sat => [0.85, 0.72, 0.62, 0.55]
+                    .get(usize::try_from(m - s).unwrap_or(0))
+                    .copied()
+                    .unwrap_or(0.5),
+                Some(_) => 0.5,
+                None => 1.0,
+            };
+            poisson(daily(m, 100.0) * factor, uniform(m, 11))
+        };
+        let mut b = Baseline::new();
+        let changes = run_weeks(&mut b, 0..weekends[1].0, &boundaries, traffic);
+        assert!(changes.is_empty(), "{changes:?}");
+        let ramp = weekends[1].0..weekends[1].0 + 360;
+        let changes = run_weeks(&mut b.clone(), ramp.clone(), &boundaries, traffic);
+        assert!(changes.is_empty(), "{changes:?}");
+        // Without last week's step to go by, the same ramp is a drop.
+        let mut forgetful = b.clone();
+        forgetful.week_steps = [None; WEEK_STEPS];
+        let changes = run_weeks(&mut forgetful, ramp, &boundaries, traffic);
+        assert!(
+            changes.iter().any(|(_, c)| matches!(c,
+                EpisodeChange::Started(ep) if ep.direction == Direction::Decrease)),
+            "{changes:?}"
+        );
     }
 
     #[test]
@@ -2834,7 +3007,7 @@ mod tests {
         assert_eq!(Baseline::decode(&based.encode_as(7)).unwrap(), drifting);
         // Version 9 adds what a traffic's lean taught the level (a flag,
         // then 12 bytes when there is one).
-        assert_eq!(based.encode().len(), based.encode_as(8).len() + 1);
+        assert_eq!(based.encode_as(9).len(), based.encode_as(8).len() + 1);
         for confirmed in [false, true] {
             let leaning = Baseline {
                 lean: Some(Lean {
@@ -2848,7 +3021,33 @@ mod tests {
             assert_eq!(leaning.encode().len(), based.encode().len() + 12);
             assert_eq!(Baseline::decode(&leaning.encode_as(8)).unwrap(), based);
         }
+        // Version 10 adds the weekend boundaries of the last steps (a flag
+        // each, then 12 bytes for each known).
+        let remembering = Baseline {
+            week_steps: [
+                None,
+                Some(WeekStep {
+                    at: Timestamp::from_secs(T0 + 2 * DAY),
+                    moved: -0.9,
+                }),
+                None,
+            ],
+            ..based.clone()
+        };
+        assert_eq!(
+            Baseline::decode(&remembering.encode()).unwrap(),
+            remembering
+        );
+        assert_eq!(based.encode().len(), based.encode_as(9).len() + WEEK_STEPS);
+        assert_eq!(remembering.encode().len(), based.encode().len() + 12);
+        assert_eq!(Baseline::decode(&remembering.encode_as(9)).unwrap(), based);
         let mut unknown = based.encode();
+        *unknown.last_mut().unwrap() = 2;
+        assert_eq!(
+            Baseline::decode(&unknown),
+            Err(DecodeError::Invalid("unknown weekend step flag"))
+        );
+        let mut unknown = based.encode_as(9);
         *unknown.last_mut().unwrap() = 3;
         assert_eq!(
             Baseline::decode(&unknown),
