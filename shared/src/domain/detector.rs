@@ -2799,13 +2799,8 @@ mod tests {
                 .iter()
                 .find(|&&at| (0..GRACE_SECS / 60).contains(&(m - at)))
                 .map(|&at| Timestamp::from_secs(T0 + at * 60));
-            if boundary.is_some_and(|boundary| b.relevel(t, f(m), &tr, &sens, boundary)) {
-                continue;
-            }
-            if let Some((_, change)) = b.observe(t, f(m), &tr, &sens)
-                && change != EpisodeChange::None
-            {
-                out.push((m, change));
+            if !boundary.is_some_and(|boundary| b.relevel(t, f(m), &tr, &sens, boundary)) {
+                out.extend(run(b, m..m + 1, &tr, &f));
             }
         }
         out
