@@ -8,17 +8,26 @@
 //!    abnormal resource (or of one next to it) shortly before the start.
 //!    Action: roll back.
 //! 2. **A change by the system around us**: the first thing to move was the
-//!    traffic entering the stack (a surge or a drop); throttles and backlogs
-//!    that follow are its symptoms. Action: block the excess (or, for a
-//!    drop, restart what stopped sending).
+//!    traffic entering the stack (a surge or a drop) at a resource that
+//!    nothing abnormal sends work to; throttles, backlogs and errors that
+//!    grow no faster than the traffic are its symptoms. Action: block the
+//!    excess (or, for a drop, restart what stopped sending).
 //! 3. **A limit reached**: throttles, or a backlog that the consumer cannot
 //!    drain although it is healthy, with no surge before them. Action:
-//!    scale up.
+//!    scale up. A backlog whose consumer stopped receiving is that
+//!    consumer's failure, named after the queue where the work waits.
 //! 4. **A dependency failing**: the deepest abnormal resource is a table,
 //!    queue, topic or stream that others call and that went wrong no later
 //!    than they did. Action: exclude it (fail over, shed, bypass).
 //! 5. **One component failing**: otherwise, the abnormal resource that went
 //!    wrong first, preferring the deepest. Action: restart it.
+//!
+//! Load passes downstream: a resource whose only anomalies are more or less
+//! work (invocations, consumed capacity, concurrency) while something that
+//! sends it work is abnormal felt the change and did not make it, so it is
+//! never the primary resource nor the target of its own deployment's
+//! blame. An API answers for the functions behind it: its errors and
+//! latency are theirs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -131,6 +140,14 @@ pub struct Explanation {
 const OWN_CHANGE_WINDOW: i64 = 60 * MINUTE;
 /// How long before an anomaly a change of a neighbour is a suspect.
 const NEIGHBOUR_CHANGE_WINDOW: i64 = 30 * MINUTE;
+/// How many periods apart the anomalies of one change may start: each is
+/// dated back to where its own evidence began, and a quiet metric gathers
+/// evidence minutes later (or, from one noisy minute, earlier) than a busy
+/// one.
+const SPREAD_PERIODS: i64 = 5;
+/// How much faster than the traffic errors may grow and still be the
+/// traffic's symptom (the same share of requests failing).
+const IN_STEP: f64 = 1.5;
 
 /// The name people know a resource by in an anomaly: an API's name rather
 /// than its id, a queue's name rather than its URL.
@@ -198,6 +215,60 @@ fn is_dependency(kind: Option<ResourceKind>) -> bool {
     )
 }
 
+/// Signals that measure how much work a resource was given.
+fn is_load(class: SignalClass) -> bool {
+    matches!(
+        class,
+        SignalClass::Traffic | SignalClass::Capacity | SignalClass::Concurrency
+    )
+}
+
+/// Whether an abnormal resource other than `resource` sends work to it.
+fn fed_by_abnormal(anomalies: &[Anomaly], resource: &Resource, topology: &Topology) -> bool {
+    anomalies.iter().any(|b| {
+        b.resource.physical_id != resource.physical_id
+            && topology.reaches(&b.resource.physical_id, &resource.physical_id)
+    })
+}
+
+/// Whether a resource only felt a change in the work it was sent: all its
+/// anomalies are load, and something abnormal sends it work.
+fn passed_on(anomalies: &[Anomaly], resource: &Resource, topology: &Topology) -> bool {
+    anomalies
+        .iter()
+        .filter(|a| a.resource.physical_id == resource.physical_id)
+        .all(|a| is_load(a.spec.class))
+        && fed_by_abnormal(anomalies, resource, topology)
+}
+
+/// The function behind an API that its errors or latency come from: one
+/// the API sends work to with an anomaly of the same class, the earliest.
+fn behind_api(primary: &Resource, anomalies: &[Anomaly], topology: &Topology) -> Option<Resource> {
+    if !matches!(
+        ResourceKind::from_type(&primary.resource_type),
+        Some(ResourceKind::RestApi | ResourceKind::HttpApi)
+    ) {
+        return None;
+    }
+    let own: Vec<SignalClass> = anomalies
+        .iter()
+        .filter(|a| a.resource == *primary)
+        .map(|a| a.spec.class)
+        .filter(|c| matches!(c, SignalClass::Errors | SignalClass::Latency))
+        .collect();
+    anomalies
+        .iter()
+        .filter(|b| {
+            b.resource != *primary
+                && ResourceKind::from_type(&b.resource.resource_type)
+                    == Some(ResourceKind::LambdaFunction)
+                && own.contains(&b.spec.class)
+                && topology.reaches(&primary.physical_id, &b.resource.physical_id)
+        })
+        .min_by_key(|b| b.start)
+        .map(|b| b.resource.clone())
+}
+
 /// Explains an insight, or `None` when it has no anomaly.
 pub fn explain(insight: &Insight, ctx: &StackContext<'_>) -> Option<Explanation> {
     let anomalies = &insight.anomalies;
@@ -256,7 +327,23 @@ fn own_change(
         let until = earliest.add(period);
         // The changed resource itself is abnormal: a strong suspect.
         let (strength, primary) = if abnormal.contains(id) {
-            if event.time < earliest.add(-OWN_CHANGE_WINDOW) || event.time >= until {
+            // Its own anomalies may start some periods after the insight's
+            // first, which may be dated early.
+            let own: Vec<Anomaly> = anomalies
+                .iter()
+                .filter(|a| a.resource.physical_id == id)
+                .cloned()
+                .collect();
+            let own_start = super::insight::start_of(&own).map_or(earliest, |s| s.max(earliest));
+            let own_until = own_start
+                .add(period)
+                .min(earliest.add(SPREAD_PERIODS * period));
+            if event.time < earliest.add(-OWN_CHANGE_WINDOW) || event.time >= own_until {
+                continue;
+            }
+            // More or less work sent by an abnormal caller is no sign of
+            // the resource's own change.
+            if passed_on(anomalies, &event.resource, ctx.topology) {
                 continue;
             }
             (0, event.resource.clone())
@@ -344,6 +431,34 @@ fn limit_reached(anomalies: &[Anomaly], ctx: &StackContext<'_>) -> Option<Probab
     if consumer_failing {
         return None;
     }
+    // A consumer that stopped receiving while the work waits: the link
+    // between them broke (a disabled event source mapping, no concurrency
+    // left to it, a role that may no longer receive).
+    if let Some(stalled) = stalled_consumer(&backlog.resource, anomalies, ctx) {
+        let mapping = match mapping_state(&stalled.resource, ctx) {
+            Some(state) if state != "Enabled" => {
+                format!("; its event source mapping is {state}")
+            }
+            _ => String::new(),
+        };
+        return Some(ProbableCause {
+            cause: Cause::ComponentFailure,
+            primary: backlog.resource.clone(),
+            evidence: capitalised(format!(
+                "{} at {} while {} at {}{mapping}",
+                describe(backlog),
+                backlog.start.hhmm(),
+                describe(stalled),
+                stalled.start.hhmm()
+            )),
+            action: Action::Restart,
+            suggestion: format!(
+                "Check that {} still receives from {}: its event source mapping enabled, its concurrency above zero, its role allowed to receive",
+                display(stalled),
+                display(backlog)
+            ),
+        });
+    }
     Some(ProbableCause {
         cause: Cause::LimitReached,
         primary: backlog.resource.clone(),
@@ -360,6 +475,57 @@ fn limit_reached(anomalies: &[Anomaly], ctx: &StackContext<'_>) -> Option<Probab
     })
 }
 
+/// The traffic anomaly of a consumer of `source` (a queue or stream) that
+/// received less while `source` was abnormal, the earliest.
+fn stalled_consumer<'a>(
+    source: &Resource,
+    anomalies: &'a [Anomaly],
+    ctx: &StackContext<'_>,
+) -> Option<&'a Anomaly> {
+    if !matches!(
+        ResourceKind::from_type(&source.resource_type),
+        Some(ResourceKind::SqsQueue | ResourceKind::KinesisStream)
+    ) || !anomalies.iter().any(|a| {
+        a.resource == *source
+            && a.spec.class == SignalClass::Backlog
+            && a.direction == Direction::Increase
+    }) {
+        return None;
+    }
+    anomalies
+        .iter()
+        .filter(|a| {
+            a.spec.class == SignalClass::Traffic
+                && a.direction == Direction::Decrease
+                && ResourceKind::from_type(&a.resource.resource_type)
+                    == Some(ResourceKind::LambdaFunction)
+                && ctx
+                    .topology
+                    .edge(&source.physical_id, &a.resource.physical_id)
+                    .is_some()
+        })
+        .min_by_key(|a| a.start)
+}
+
+/// The state of the event source mapping that feeds `function`
+/// (`Enabled`, `Disabled`, ...), when its description is known.
+fn mapping_state<'a>(function: &Resource, ctx: &StackContext<'a>) -> Option<&'a str> {
+    ctx.resources
+        .iter()
+        .filter(|r| r.resource_type == "AWS::Lambda::EventSourceMapping")
+        .filter_map(|r| ctx.configs.get(&r.physical_id))
+        .find(|c| {
+            c.at(&["FunctionArn"])
+                .as_str()
+                .or_else(|| c.at(&["FunctionName"]).as_str())
+                .is_some_and(|f| {
+                    f == function.physical_id
+                        || f.ends_with(&format!(":function:{}", function.physical_id))
+                })
+        })
+        .and_then(|c| c.at(&["State"]).as_str())
+}
+
 fn demand_change(
     anomalies: &[Anomaly],
     earliest: Timestamp,
@@ -372,38 +538,53 @@ fn demand_change(
         .unwrap_or(60);
     let first_movers: Vec<&Anomaly> = anomalies
         .iter()
-        .filter(|a| a.start <= earliest.add(period))
+        .filter(|a| a.start <= earliest.add(period) && a.spec.class == SignalClass::Traffic)
         .collect();
-    let traffic: Vec<&Anomaly> = first_movers
+    // Traffic must be among the first to move.
+    let first = first_movers.iter().copied().min_by_key(|a| a.start)?;
+    let traffic_start = first.start;
+    // The traffic of the same change: in the same direction, starting
+    // within a few periods of the first.
+    let moved: Vec<&Anomaly> = anomalies
         .iter()
-        .copied()
-        .filter(|a| a.spec.class == SignalClass::Traffic)
+        .filter(|a| {
+            a.spec.class == SignalClass::Traffic
+                && a.direction == first.direction
+                && a.start <= traffic_start.add(SPREAD_PERIODS * period)
+        })
         .collect();
-    // Traffic must be among the first to move, and nothing may have been
-    // failing before it (errors in the same minute as a surge are its
-    // symptom).
-    let traffic_start = traffic.iter().map(|a| a.start).min()?;
+    // Nothing may have been failing before it: errors that grew no faster
+    // than the traffic (the same share of requests failing) are its
+    // symptom, whenever their evidence began.
+    let surge = moved
+        .iter()
+        .filter(|a| a.direction == Direction::Increase && a.expected > 0.0)
+        .map(|a| a.observed / a.expected)
+        .fold(1.0, f64::max);
     let failing_first = anomalies.iter().any(|a| {
         matches!(a.spec.class, SignalClass::Errors)
             && a.severity >= Severity::Medium
             && a.start < traffic_start
+            && !(a.direction == Direction::Increase
+                && surge > 1.0
+                && a.observed <= IN_STEP * surge * a.expected)
     });
     if failing_first {
         return None;
     }
-    // The entry point: a traffic anomaly that no other one reaches.
-    let entry = traffic
+    // The entry point: where the change came in, a resource that nothing
+    // abnormal sends work to; the largest change when there are several
+    // (the busiest of the functions an unmonitored caller sends to).
+    let entry = moved
         .iter()
         .copied()
-        .find(|a| {
-            !traffic.iter().any(|b| {
-                b.resource != a.resource
-                    && ctx
-                        .topology
-                        .reaches(&b.resource.physical_id, &a.resource.physical_id)
-            })
-        })
-        .unwrap_or(traffic[0]);
+        .filter(|a| !fed_by_abnormal(anomalies, &a.resource, ctx.topology))
+        .max_by(|a, b| {
+            (a.observed - a.expected)
+                .abs()
+                .total_cmp(&(b.observed - b.expected).abs())
+                .then(b.start.cmp(&a.start))
+        })?;
     let (action, suggestion) = match entry.direction {
         Direction::Increase => (
             Action::Block,
@@ -438,10 +619,20 @@ fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -
         .unwrap_or(60);
     // Candidates went wrong within two periods of the insight's start; a
     // LOW anomaly that had lingered long before it is context, not a cause.
-    let early: Vec<&Anomaly> = anomalies
+    let near: Vec<&Anomaly> = anomalies
         .iter()
         .filter(|a| a.start <= earliest.add(2 * period) && a.start >= earliest.add(-2 * period))
         .collect();
+    // What only felt the work its callers passed on did not fail.
+    let early: Vec<&Anomaly> = match near
+        .iter()
+        .copied()
+        .filter(|a| !passed_on(anomalies, &a.resource, ctx.topology))
+        .collect::<Vec<_>>()
+    {
+        failed if failed.is_empty() => near,
+        failed => failed,
+    };
     let depth = |r: &Resource| {
         anomalies
             .iter()
@@ -465,6 +656,7 @@ fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -
         })
         .map(|a| a.resource.clone())
         .unwrap_or_else(|| anomalies[0].resource.clone());
+    let primary = behind_api(&primary, anomalies, ctx.topology).unwrap_or(primary);
     let lead = lead_on(anomalies, &primary).unwrap_or(&anomalies[0]);
     let callers_hurt = depth(&primary) > 0;
     let name = display(lead);
@@ -516,7 +708,14 @@ fn failure(anomalies: &[Anomaly], earliest: Timestamp, ctx: &StackContext<'_>) -
 }
 
 fn name(cause: &ProbableCause, anomalies: &[Anomaly]) -> String {
-    let Some(lead) = lead_on(anomalies, &cause.primary) else {
+    // A change in traffic is named after the traffic, however the errors
+    // that came with it rank.
+    let traffic = anomalies
+        .iter()
+        .filter(|a| a.resource == cause.primary && a.spec.class == SignalClass::Traffic)
+        .min_by_key(|a| a.start)
+        .filter(|_| cause.cause == Cause::SystemChange);
+    let Some(lead) = traffic.or_else(|| lead_on(anomalies, &cause.primary)) else {
         return "Anomalous behaviour".to_string();
     };
     let mut text = capitalised(describe(lead));
@@ -561,6 +760,13 @@ fn recommendations(
     let primary_kind = ResourceKind::from_type(&cause.primary.resource_type);
     if cause.cause == Cause::OwnChange && primary_kind == Some(ResourceKind::LambdaFunction) {
         push("lambda-rollback", &primary_name, cause.evidence.clone());
+    }
+    if let Some(stalled) = stalled_consumer(&cause.primary, anomalies, ctx) {
+        push(
+            "lambda-event-source",
+            &display(stalled),
+            cause.evidence.clone(),
+        );
     }
     // Then one recommendation per abnormal resource, primary first.
     let mut order: Vec<&Anomaly> = anomalies.iter().collect();
@@ -1135,6 +1341,312 @@ mod tests {
             (x.cause.cause, x.cause.primary.clone()),
             (Cause::ComponentFailure, s.consumer.clone())
         );
+    }
+
+    #[test]
+    fn errors_that_grow_with_a_surge_are_its_symptom_even_when_dated_a_minute_before_it() {
+        let s = stack();
+        // The share failing stays the same: 1.6 in 1,400 and 6.7 in 6,400.
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(&s.function, "Errors", "Sum", 0, Increase, 6.7, 1.6, Medium),
+                anomaly(&s.api, "Count", "Sum", 1, Increase, 6430.0, 1412.0, Medium),
+                anomaly(
+                    &s.table,
+                    "ConsumedReadCapacityUnits",
+                    "Sum",
+                    2,
+                    Increase,
+                    6568.0,
+                    2056.0,
+                    Medium,
+                ),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::SystemChange, s.api.clone())
+        );
+        assert!(
+            x.name.starts_with("Requests of shop-api rose"),
+            "{}",
+            x.name
+        );
+        // Errors ten times as frequent on five times the traffic came first.
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(&s.function, "Errors", "Sum", 0, Increase, 16.0, 1.6, Medium),
+                anomaly(&s.api, "Count", "Sum", 1, Increase, 6430.0, 1412.0, Medium),
+            ],
+        );
+        assert_ne!(x.cause.cause, Cause::SystemChange);
+    }
+
+    #[test]
+    fn a_surge_is_named_at_the_api_even_when_a_function_showed_it_minutes_earlier() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Increase,
+                    11.0,
+                    1.8,
+                    Medium,
+                ),
+                anomaly(&s.api, "Count", "Sum", 2, Increase, 75.0, 15.0, Medium),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::SystemChange, s.api.clone())
+        );
+    }
+
+    #[test]
+    fn without_an_api_a_surge_is_named_after_the_function_that_got_the_most_of_it() {
+        let mut s = stack();
+        let list = Resource::new("ListFunction", "shop-List-4", "AWS::Lambda::Function");
+        s.resources.push(list.clone());
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &list,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Increase,
+                    695.0,
+                    274.0,
+                    Medium,
+                ),
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    1,
+                    Increase,
+                    2582.0,
+                    1051.0,
+                    Medium,
+                ),
+                anomaly(&s.function, "Errors", "Sum", 1, Increase, 9.0, 1.0, High),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::SystemChange, s.function.clone())
+        );
+        // Named after its traffic, not after its more severe errors.
+        assert!(
+            x.name.starts_with("Invocations of shop-Get-1 rose"),
+            "{}",
+            x.name
+        );
+    }
+
+    #[test]
+    fn less_work_downstream_of_a_failing_function_is_its_symptom_not_a_cause() {
+        let s = stack();
+        // The function hangs; it sends fewer messages, so its queue's
+        // consumer runs less.
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(
+                    &s.function,
+                    "Duration",
+                    "Average",
+                    0,
+                    Increase,
+                    2067.0,
+                    12.0,
+                    High,
+                ),
+                anomaly(
+                    &s.api, "Latency", "Average", 0, Increase, 2080.0, 35.0, High,
+                ),
+                anomaly(
+                    &s.queue,
+                    "NumberOfMessagesSent",
+                    "Sum",
+                    1,
+                    Decrease,
+                    415.0,
+                    674.0,
+                    Medium,
+                ),
+                anomaly(
+                    &s.consumer,
+                    "Invocations",
+                    "Sum",
+                    1,
+                    Decrease,
+                    415.0,
+                    674.0,
+                    Medium,
+                ),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::ComponentFailure, s.function.clone())
+        );
+    }
+
+    #[test]
+    fn an_api_answers_for_the_function_behind_it_even_when_its_errors_are_dated_earlier() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[],
+            vec![
+                anomaly(&s.api, "5XXError", "Sum", 0, Increase, 2.2, 0.4, Medium),
+                anomaly(&s.function, "Errors", "Sum", 7, Increase, 6.1, 0.35, High),
+                anomaly(
+                    &s.function,
+                    "Duration",
+                    "Average",
+                    7,
+                    Increase,
+                    988.0,
+                    88.0,
+                    High,
+                ),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::ComponentFailure, s.function.clone())
+        );
+    }
+
+    #[test]
+    fn a_consumer_that_stopped_receiving_is_named_at_the_queue_where_work_waits() {
+        let mut s = stack();
+        let stalled = || {
+            vec![
+                anomaly(
+                    &s.consumer,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Decrease,
+                    0.0,
+                    16.0,
+                    Medium,
+                ),
+                anomaly(
+                    &s.queue,
+                    "ApproximateNumberOfMessagesVisible",
+                    "Maximum",
+                    4,
+                    Increase,
+                    209.0,
+                    1.9,
+                    High,
+                ),
+            ]
+        };
+        let x = explain_with(&s, &[], stalled());
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone(), x.cause.action),
+            (Cause::ComponentFailure, s.queue.clone(), Action::Restart)
+        );
+        assert!(
+            x.cause
+                .suggestion
+                .starts_with("Check that shop-Consumer-2 still receives from"),
+            "{}",
+            x.cause.suggestion
+        );
+        assert!(
+            x.recommendations[0].name == "Check that shop-Consumer-2 still receives its events",
+            "{:?}",
+            x.recommendations
+        );
+        // What the mapping's description says is quoted.
+        s.configs.insert(
+            "esm-1".to_string(),
+            text(&[
+                ("EventSourceArn", "arn:aws:sqs:r:1:shop-Q"),
+                ("FunctionArn", "arn:aws:lambda:r:1:function:shop-Consumer-2"),
+                ("State", "Disabled"),
+            ]),
+        );
+        let x = explain_with(&s, &[], stalled());
+        assert!(
+            x.cause
+                .evidence
+                .ends_with("; its event source mapping is Disabled"),
+            "{}",
+            x.cause.evidence
+        );
+    }
+
+    #[test]
+    fn a_deployment_is_not_blamed_for_traffic_its_callers_sent() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, -50)],
+            vec![
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Increase,
+                    5085.0,
+                    961.0,
+                    Medium,
+                ),
+                anomaly(&s.api, "Count", "Sum", 0, Increase, 5107.0, 964.0, Medium),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::SystemChange, s.api.clone())
+        );
+    }
+
+    #[test]
+    fn a_deployment_before_the_functions_own_errors_is_blamed_though_the_api_showed_them_earlier() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, 3)],
+            vec![
+                anomaly(&s.api, "5XXError", "Sum", 0, Increase, 3.0, 0.3, Medium),
+                anomaly(&s.function, "Errors", "Sum", 4, Increase, 4.4, 0.4, Medium),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::OwnChange, s.function.clone())
+        );
+        // Not once the function had been failing for a while.
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, 3)],
+            vec![
+                anomaly(&s.api, "5XXError", "Sum", 0, Increase, 3.0, 0.3, Medium),
+                anomaly(&s.function, "Errors", "Sum", 0, Increase, 4.4, 0.4, Medium),
+            ],
+        );
+        assert_ne!(x.cause.cause, Cause::OwnChange);
     }
 
     #[test]

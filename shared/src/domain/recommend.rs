@@ -72,6 +72,13 @@ pub static CATALOGUE: &[Template] = &[
         "https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html"
     ),
     t!(
+        "lambda-event-source",
+        LambdaFunction,
+        "Check that {resource} still receives its events",
+        "The function stopped being invoked while work waits in its source: check that its event source mapping is enabled, that its reserved concurrency is not zero, and that its execution role may still read from the source. The backlog drains once it receives again.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html"
+    ),
+    t!(
         "lambda-sqs-visibility",
         SqsQueue,
         "Raise the visibility timeout of {resource}",
