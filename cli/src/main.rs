@@ -1,6 +1,7 @@
 //! `stackwatch`: replay exported CloudWatch data through the real pipeline,
 //! generate synthetic scenarios, and score replays against ground truth.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -154,7 +155,31 @@ fn sensitivity(text: &str) -> Result<Sensitivity, String> {
     Sensitivity::parse(text).ok_or_else(|| format!("{text:?} is not one of low, medium, high"))
 }
 
-#[allow(clippy::print_stdout, clippy::print_stderr)]
+/// `print!` for results: a reader that went away (`stackwatch replay --json
+/// … | head`) ends the command quietly, as it ends other command-line
+/// tools, and any other failure to write is reported, never a panic.
+macro_rules! out {
+    ($($arg:tt)*) => { write_out(format_args!($($arg)*)) };
+}
+
+/// `println!` for results, as [`out!`].
+macro_rules! outln {
+    ($($arg:tt)*) => { write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+#[allow(clippy::print_stderr)]
+fn write_out(args: std::fmt::Arguments<'_>) {
+    let mut stdout = io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("stackwatch: writing the results: {e}");
+        std::process::exit(2);
+    }
+}
+
+#[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -166,7 +191,7 @@ fn main() -> ExitCode {
     }
 }
 
-#[allow(clippy::print_stdout, clippy::print_stderr)]
+#[allow(clippy::print_stderr)]
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Nab {
@@ -194,7 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let corpus = nab::load_corpus(&data_dir)?;
             let windows = nab::load_windows(&labels)?;
             let scores = nab::read_results(&results_dir, &corpus)?;
-            print!(
+            out!(
                 "{}",
                 nab::format_report(&nab::score(&corpus, &scores, &windows)?, files)
             );
@@ -214,8 +239,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 nab::write_results(out, &corpus, &detections.scores)?;
             }
             let reports = nab::score(&corpus, &detections.scores, &windows)?;
-            print!("{}", nab::format_report(&reports, files));
-            println!(
+            out!("{}", nab::format_report(&reports, files));
+            outln!(
                 "detector: {} points in {:.3} s, {:.2e} points/s (one thread, I/O excluded)",
                 detections.points,
                 detections.elapsed.as_secs_f64(),
@@ -245,7 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let results = runtime.block_on(demo::run(&dir, |line| eprintln!("{line}")))?;
-            print!("{}", demo::report(&results));
+            out!("{}", demo::report(&results));
             Ok(ExitCode::SUCCESS)
         }
         Command::Replay {
@@ -289,9 +314,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let outcome = runtime.block_on(replay::run(scenarios, &options))?;
             if json {
-                println!("{}", output::json(&outcome.insights)?);
+                outln!("{}", output::json(&outcome.insights)?);
             } else {
-                print!("{}", output::table(&outcome.insights));
+                out!("{}", output::table(&outcome.insights));
             }
             if !quiet {
                 eprintln!(
@@ -322,7 +347,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eval_days,
             };
             let written = synth::run(&request, |w| {
-                println!(
+                outln!(
                     "{:<24} {:>3} series {:>8} points {:>6.1} MB  generated in {:>5} ms  incidents: {}",
                     w.entry.name,
                     w.entry.metrics,
@@ -336,7 +361,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 );
             })?;
-            println!(
+            outln!(
                 "wrote {} scenario(s) and index.json into {}",
                 written.len(),
                 request.out_dir.display()
@@ -356,13 +381,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 let report = runtime.block_on(score::corpus(&dir, &options, |s| {
                     if !json {
-                        print!("{s}");
+                        out!("{s}");
                     }
                 }))?;
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&report)?);
+                    outln!("{}", serde_json::to_string_pretty(&report)?);
                 } else {
-                    print!("\n{}", report.summary);
+                    out!("\n{}", report.summary);
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -371,10 +396,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let s = score::score_files(truth, replay_output)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&s)?);
+                outln!("{}", serde_json::to_string_pretty(&s)?);
             } else {
-                print!("{s}");
-                print!("{}", shared::truth::summarize(std::slice::from_ref(&s)));
+                out!("{s}");
+                out!("{}", shared::truth::summarize(std::slice::from_ref(&s)));
             }
             Ok(ExitCode::SUCCESS)
         }

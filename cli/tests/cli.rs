@@ -79,3 +79,23 @@ fn two_files_for_the_same_stack_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("same"));
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"stack": "s", "resources": [], "metrics": []}"#).unwrap();
+    // As `stackwatch replay --json … | head -0`: the pipe's reader is gone
+    // before anything is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stackwatch"))
+        .args(["replay", "--quiet", "--json", empty.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
+}
