@@ -572,6 +572,22 @@ fn judge_metric(
         }
         let value = match obs {
             Observation::Value(v) => v,
+            // The work a resource is given has its history begin at its
+            // first point: before it the resource did not exist yet or was
+            // not used (a new stack or function, whose backfill reaches
+            // before it), which is not a stretch of zeros to learn. Errors
+            // and throttles, published only when they happen, still count
+            // their empty periods from the start: none is their normal.
+            Observation::NoSamples
+                if baseline.learned() == 0
+                    && matches!(
+                        tracked.watched.spec.class,
+                        SignalClass::Traffic | SignalClass::Capacity | SignalClass::Concurrency
+                    ) =>
+            {
+                baseline.advance(t.add(period));
+                continue;
+            }
             Observation::NoSamples if traits.kind == ValueKind::Count => 0.0,
             Observation::NoSamples => continue,
         };
@@ -716,6 +732,57 @@ mod tests {
         [(key, MetricWindow::from_fetch(range, points, 60))]
             .into_iter()
             .collect()
+    }
+
+    #[test]
+    fn traffic_learns_from_its_first_point_not_from_the_empty_days_before_it() {
+        // A function created on day 12 is called about 40 times a minute
+        // from its first minute; stackwatch's first tick backfills the
+        // fourteen days before, twelve of which have no point at all.
+        let resources = vec![Resource::new("F", "shop-F-1", "AWS::Lambda::Function")];
+        let metrics = plan_metrics(&resources, &BTreeMap::new(), &[], 60)
+            .into_iter()
+            .filter(|m| m.key.name() == "Invocations")
+            .map(|watched| TrackedMetric {
+                watched,
+                fetched_until: Some(Timestamp::from_secs(T0 + 14 * DAY)),
+                live_from: Timestamp::from_secs(T0 + 12 * DAY),
+            })
+            .collect();
+        let inv = StackInventory {
+            stack: "shop".into(),
+            resources,
+            metrics,
+            ..StackInventory::default()
+        };
+        let key = inv.metrics[0].watched.key.clone();
+        let created = 12 * 1440;
+        let points = (created..14 * 1440)
+            .map(|m| (Timestamp::from_secs(T0 + m * 60), 40.0 + (m % 7) as f64));
+        let range = TimeRange::new(
+            Timestamp::from_secs(T0),
+            Timestamp::from_secs(T0 + 14 * DAY),
+        );
+        let windows: BTreeMap<MetricKey, MetricWindow> =
+            [(key.clone(), MetricWindow::from_fetch(range, points, 60))]
+                .into_iter()
+                .collect();
+        let mut state = StackState::default();
+        let a = analyze(
+            &mut state,
+            &inv,
+            &windows,
+            Timestamp::from_secs(T0 + 14 * DAY),
+            &AnalyzerSettings::default(),
+        );
+        assert!(
+            a.changes.is_empty(),
+            "{:?}",
+            a.changes.first().map(|c| &c.insight.name)
+        );
+        let b = &state.baselines[&key];
+        assert!(b.learned() <= 2 * 1440, "{}", b.learned());
+        assert!(b.learned() >= 2 * 1440 - 10, "{}", b.learned());
     }
 
     #[test]
