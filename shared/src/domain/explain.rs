@@ -241,6 +241,24 @@ fn passed_on(anomalies: &[Anomaly], resource: &Resource, topology: &Topology) ->
         && fed_by_abnormal(anomalies, resource, topology)
 }
 
+/// Whether a resource's anomalies are only the work its callers sent: each
+/// a load signal matched by a traffic anomaly, in the same direction, of a
+/// resource that sends it work.
+fn sent_by_callers(anomalies: &[Anomaly], resource: &Resource, topology: &Topology) -> bool {
+    anomalies
+        .iter()
+        .filter(|a| a.resource.physical_id == resource.physical_id)
+        .all(|a| {
+            is_load(a.spec.class)
+                && anomalies.iter().any(|b| {
+                    b.resource.physical_id != resource.physical_id
+                        && b.spec.class == SignalClass::Traffic
+                        && b.direction == a.direction
+                        && topology.reaches(&b.resource.physical_id, &resource.physical_id)
+                })
+        })
+}
+
 /// The function behind an API that its errors or latency come from: one
 /// the API sends work to with an anomaly of the same class, the earliest.
 fn behind_api(primary: &Resource, anomalies: &[Anomaly], topology: &Topology) -> Option<Resource> {
@@ -341,9 +359,10 @@ fn own_change(
             if event.time < earliest.add(-OWN_CHANGE_WINDOW) || event.time >= own_until {
                 continue;
             }
-            // More or less work sent by an abnormal caller is no sign of
-            // the resource's own change.
-            if passed_on(anomalies, &event.resource, ctx.topology) {
+            // More or less work sent by its callers is no sign of the
+            // resource's own change (less work because its callers fail,
+            // say on a broken permission, may be).
+            if sent_by_callers(anomalies, &event.resource, ctx.topology) {
                 continue;
             }
             (0, event.resource.clone())
@@ -819,7 +838,11 @@ fn recommendations(
                     _ if cause.cause == Cause::DependencyFailure => {
                         push("lambda-timeout", &name, reason)
                     }
+                    // Slower with nothing of the stack to blame: most often
+                    // a call outside it, which traces show; then its own
+                    // capacity.
                     _ if cause.cause == Cause::ComponentFailure => {
+                        push("lambda-tracing", &name, reason.clone());
                         push("lambda-memory", &name, reason)
                     }
                     _ => {}
@@ -1160,6 +1183,18 @@ mod tests {
                 .starts_with("Find what slows shop-Get-1 down"),
             "{}",
             slow.cause.suggestion
+        );
+        let names: Vec<&str> = slow
+            .recommendations
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "Trace where shop-Get-1 spends its time",
+                "Give shop-Get-1 more memory"
+            ]
         );
     }
 
@@ -1619,6 +1654,32 @@ mod tests {
         assert_eq!(
             (x.cause.cause, x.cause.primary.clone()),
             (Cause::SystemChange, s.api.clone())
+        );
+    }
+
+    #[test]
+    fn a_deployment_after_which_the_api_fails_to_call_the_function_is_blamed() {
+        let s = stack();
+        let x = explain_with(
+            &s,
+            &[updated(&s.function, -3)],
+            vec![
+                anomaly(
+                    &s.function,
+                    "Invocations",
+                    "Sum",
+                    0,
+                    Decrease,
+                    0.0,
+                    90.0,
+                    High,
+                ),
+                anomaly(&s.api, "5XXError", "Sum", 0, Increase, 90.0, 0.2, High),
+            ],
+        );
+        assert_eq!(
+            (x.cause.cause, x.cause.primary.clone()),
+            (Cause::OwnChange, s.function.clone())
         );
     }
 

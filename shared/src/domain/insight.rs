@@ -501,16 +501,20 @@ impl StackInsights {
                 // the first symptom seen. The id never changes.
                 insight.name = x.name;
                 insight.cause = Some(x.cause);
-                for r in x.recommendations {
-                    if !before.contains(&r.name) {
-                        if !opened {
+                // The recommendations follow it too, most important first:
+                // advice from a first, partial view (find which integration
+                // of an API fails) gives way once the failing function and
+                // its deployment are known.
+                if !opened {
+                    for r in &x.recommendations {
+                        if !before.contains(&r.name) {
                             kinds.push(ChangeKind::NewRecommendation {
                                 name: r.name.clone(),
                             });
                         }
-                        insight.recommendations.push(r);
                     }
                 }
+                insight.recommendations = x.recommendations;
             }
         }
         if let Some(previous) = severity_before

@@ -65,6 +65,13 @@ pub static CATALOGUE: &[Template] = &[
         "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"
     ),
     t!(
+        "lambda-tracing",
+        LambdaFunction,
+        "Trace where {resource} spends its time",
+        "Its duration rose with nothing of the stack slower to explain it: turn on X-Ray active tracing (or read the traces it already has) to see which call outside the stack slowed down, then give that call a shorter timeout and a fallback.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html"
+    ),
+    t!(
         "lambda-memory",
         LambdaFunction,
         "Give {resource} more memory",
