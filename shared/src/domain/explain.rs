@@ -789,9 +789,11 @@ fn recommendations(
     }
     // Then one recommendation per abnormal resource, primary first.
     let mut order: Vec<&Anomaly> = anomalies.iter().collect();
+    // A change in traffic is answered first, whatever came with it.
     order.sort_by_key(|a| {
         (
             a.resource != cause.primary,
+            !(cause.cause == Cause::SystemChange && a.spec.class == SignalClass::Traffic),
             std::cmp::Reverse(a.severity),
             a.start,
         )
@@ -814,6 +816,15 @@ fn recommendations(
                 SignalClass::Throttles | SignalClass::Concurrency,
                 _,
             ) => push("lambda-concurrency", &name, reason),
+            // A function that traffic from outside the stack enters.
+            (Some(ResourceKind::LambdaFunction), SignalClass::Traffic, direction)
+                if cause.cause == Cause::SystemChange && a.resource == cause.primary =>
+            {
+                match direction {
+                    Direction::Increase => push("lambda-cap-concurrency", &name, reason),
+                    Direction::Decrease => push("lambda-callers", &name, reason),
+                }
+            }
             (Some(ResourceKind::LambdaFunction), SignalClass::Errors, _)
                 if cause.cause != Cause::OwnChange =>
             {
@@ -1488,6 +1499,10 @@ mod tests {
             x.name.starts_with("Invocations of shop-Get-1 rose"),
             "{}",
             x.name
+        );
+        assert_eq!(
+            x.recommendations[0].name,
+            "Cap the concurrency of shop-Get-1"
         );
     }
 

@@ -51,6 +51,20 @@ pub static CATALOGUE: &[Template] = &[
         "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
     ),
     t!(
+        "lambda-cap-concurrency",
+        LambdaFunction,
+        "Cap the concurrency of {resource}",
+        "Its invocations surged from outside the stack: reserved concurrency caps how many run at once, so that a surge is throttled at this function instead of taking the account's concurrency and the capacity of the tables behind it; then find which caller sends the excess.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+    ),
+    t!(
+        "lambda-callers",
+        LambdaFunction,
+        "Check what invokes {resource}",
+        "Its invocations fell with nothing of the stack failing: check the callers outside the stack (their errors and deployments, a rule, schedule or subscription disabled) and that they are still allowed to invoke it.",
+        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-invocation.html"
+    ),
+    t!(
         "lambda-timeout",
         LambdaFunction,
         "Review the timeout of {resource}",
