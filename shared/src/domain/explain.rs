@@ -25,9 +25,11 @@
 //! Load passes downstream: a resource whose only anomalies are more or less
 //! work (invocations, consumed capacity, concurrency) while something that
 //! sends it work is abnormal felt the change and did not make it, so it is
-//! never the primary resource nor the target of its own deployment's
-//! blame. An API answers for the functions behind it: its errors and
-//! latency are theirs.
+//! never the primary resource; nor is its own deployment blamed when its
+//! callers' traffic moved the same way (less work because its callers fail
+//! to call it, say after a broken permission, may be the deployment's).
+//! An API answers for the functions behind it: its errors and latency are
+//! theirs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
