@@ -632,14 +632,20 @@ mod tests {
     const T0: i64 = 1_780_000_000 / DAY * DAY;
 
     fn inventory() -> StackInventory {
+        inventory_of("Errors", 4 * DAY, DAY)
+    }
+
+    /// A stack of one function, watching its metric `name`, fetched until
+    /// `T0 + fetched` and reported from `T0 + live`.
+    fn inventory_of(name: &str, fetched: i64, live: i64) -> StackInventory {
         let resources = vec![Resource::new("F", "shop-F-1", "AWS::Lambda::Function")];
         let metrics = plan_metrics(&resources, &BTreeMap::new(), &[], 60)
             .into_iter()
-            .filter(|m| m.key.name() == "Errors")
+            .filter(|m| m.key.name() == name)
             .map(|watched| TrackedMetric {
                 watched,
-                fetched_until: Some(Timestamp::from_secs(T0 + 4 * DAY)),
-                live_from: Timestamp::from_secs(T0 + DAY),
+                fetched_until: Some(Timestamp::from_secs(T0 + fetched)),
+                live_from: Timestamp::from_secs(T0 + live),
             })
             .collect();
         StackInventory {
@@ -739,22 +745,7 @@ mod tests {
         // A function created on day 12 is called about 40 times a minute
         // from its first minute; stackwatch's first tick backfills the
         // fourteen days before, twelve of which have no point at all.
-        let resources = vec![Resource::new("F", "shop-F-1", "AWS::Lambda::Function")];
-        let metrics = plan_metrics(&resources, &BTreeMap::new(), &[], 60)
-            .into_iter()
-            .filter(|m| m.key.name() == "Invocations")
-            .map(|watched| TrackedMetric {
-                watched,
-                fetched_until: Some(Timestamp::from_secs(T0 + 14 * DAY)),
-                live_from: Timestamp::from_secs(T0 + 12 * DAY),
-            })
-            .collect();
-        let inv = StackInventory {
-            stack: "shop".into(),
-            resources,
-            metrics,
-            ..StackInventory::default()
-        };
+        let inv = inventory_of("Invocations", 14 * DAY, 12 * DAY);
         let key = inv.metrics[0].watched.key.clone();
         let created = 12 * 1440;
         let points = (created..14 * 1440)

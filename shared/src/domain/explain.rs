@@ -349,12 +349,8 @@ fn own_change(
         let (strength, primary) = if abnormal.contains(id) {
             // Its own anomalies may start some periods after the insight's
             // first, which may be dated early.
-            let own: Vec<Anomaly> = anomalies
-                .iter()
-                .filter(|a| a.resource.physical_id == id)
-                .cloned()
-                .collect();
-            let own_start = super::insight::start_of(&own).map_or(earliest, |s| s.max(earliest));
+            let own = anomalies.iter().filter(|a| a.resource.physical_id == id);
+            let own_start = super::insight::start_of(own).map_or(earliest, |s| s.max(earliest));
             let own_until = own_start
                 .add(period)
                 .min(earliest.add(SPREAD_PERIODS * period));

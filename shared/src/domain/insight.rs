@@ -815,13 +815,18 @@ fn open_insight(
 /// those that are MEDIUM or HIGH, or of all when none is. LOW anomalies are
 /// context: one that lingered for an hour before something serious happened
 /// does not move the start back (nor, through it, the changes "before").
-pub fn start_of(anomalies: &[Anomaly]) -> Option<Timestamp> {
+pub fn start_of<'a, I>(anomalies: I) -> Option<Timestamp>
+where
+    I: IntoIterator<Item = &'a Anomaly>,
+    I::IntoIter: Clone,
+{
+    let anomalies = anomalies.into_iter();
     anomalies
-        .iter()
+        .clone()
         .filter(|a| a.severity >= Severity::Medium)
         .map(|a| a.start)
         .min()
-        .or_else(|| anomalies.iter().map(|a| a.start).min())
+        .or_else(|| anomalies.map(|a| a.start).min())
 }
 
 /// How much an anomaly matters, with the error rate when known: a failure
