@@ -72,7 +72,7 @@ pub struct Analysis {
 /// whatever the sensitivity).
 pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue>) -> SignalTraits {
     let spec = metric.spec;
-    let mut min_change = spec.min_change;
+    let mut min_change = spec.min_change_at(i64::from(metric.key.period()));
     let mut change_floor = 0.0;
     if spec.name == "ApproximateAgeOfOldestMessage" {
         let visibility = configs

@@ -165,8 +165,9 @@ pub struct MetricSpec {
     pub watch: Watch,
     /// What it tells about the service.
     pub class: SignalClass,
-    /// The smallest absolute change per period that can matter, in the
-    /// metric's unit (a count per period, milliseconds, seconds).
+    /// The smallest absolute change that can matter, in the metric's unit
+    /// (a count per minute, milliseconds, seconds); see
+    /// [`MetricSpec::min_change_at`] for a period.
     pub min_change: f64,
     /// The smallest relative change that can matter (0.3 = 30%).
     pub min_ratio: f64,
@@ -176,6 +177,20 @@ pub struct MetricSpec {
     pub per_operation: bool,
     /// A short human phrase: "errors", "p99 duration".
     pub label: &'static str,
+}
+
+impl MetricSpec {
+    /// The smallest change that can matter in one period of `period`
+    /// seconds: [`MetricSpec::min_change`] per minute for a count summed
+    /// over the period (three errors a minute are fifteen in five
+    /// minutes), as it is for anything else (a latency, an age).
+    pub fn min_change_at(&self, period: i64) -> f64 {
+        if self.kind == ValueKind::Count && self.stat == "Sum" && period != 60 {
+            self.min_change * period.max(1) as f64 / 60.0
+        } else {
+            self.min_change
+        }
+    }
 }
 
 macro_rules! spec {
@@ -588,6 +603,16 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_count_s_smallest_change_is_per_minute_whatever_the_period() {
+        let errors = find_spec(ResourceKind::LambdaFunction, LAMBDA, "Errors", "Sum").unwrap();
+        assert_eq!(errors.min_change_at(60), 3.0);
+        assert_eq!(errors.min_change_at(300), 15.0);
+        let duration =
+            find_spec(ResourceKind::LambdaFunction, LAMBDA, "Duration", "Average").unwrap();
+        assert_eq!(duration.min_change_at(300), duration.min_change);
     }
 
     #[test]

@@ -273,7 +273,9 @@ const NOISE_RATE: f32 = 1.0 / 200.0;
 const MODEL_FLOOR: f64 = 0.05;
 /// Relative step of the robust spread trackers.
 const SPREAD_STEP: f32 = 0.05;
-/// Points a slot learns plainly, before robust steps start.
+/// Points a slot learns plainly, before robust steps start, at one point a
+/// minute: a day and a half of a slot's five minutes (see
+/// [`young_points`]).
 const YOUNG: u16 = 8;
 /// Pseudo-count that shrinks a young slot's spread towards the global one.
 const SHRINK: f32 = 5.0;
@@ -923,7 +925,7 @@ impl Baseline {
                 ONE_WAY_SHIFT_LEARN_LIMIT
             };
             let level = self.level;
-            self.learn(t, y as f32, limit, spreads, scale);
+            self.learn(t, y as f32, limit, spreads, scale, traits.period);
             if let Some(run) = self.drift.from
                 && self.drift.sum != 0.0
                 && traits.shifts()
@@ -1608,7 +1610,9 @@ impl Baseline {
     /// `scale` is how much jumpier than usual the point may be (see
     /// [`Baseline::observe_latency`]): it widens the limit, and the
     /// spreads learn the residual scaled back to the usual traffic.
-    fn learn(&mut self, t: Timestamp, y: f32, limit: f32, spreads: bool, scale: f32) {
+    /// `period` is the seconds between two points: a slot is young for
+    /// the same days of history whatever its points' period.
+    fn learn(&mut self, t: Timestamp, y: f32, limit: f32, spreads: bool, scale: f32, period: i64) {
         if self.first.is_none() {
             self.first = Some(t);
         }
@@ -1622,7 +1626,7 @@ impl Baseline {
             return;
         }
         let residual = y - (slot.loc + self.level);
-        let young = slot.n < YOUNG;
+        let young = slot.n < young_points(period);
         // Robust steps (Huber): once the slot is established, a residual
         // beyond the limit moves the level and the slot only as much as
         // one at that limit would, so that a point just short of abnormal
@@ -1643,8 +1647,9 @@ impl Baseline {
             // five makes it slide all day).
             slot.loc += rate * clipped;
         } else {
-            self.level += SEASONAL_LEVEL_RATE * clipped;
-            slot.loc += rate * clipped * (1.0 - SEASONAL_LEVEL_RATE);
+            let level_rate = per_point(SEASONAL_LEVEL_RATE, period);
+            self.level += level_rate * clipped;
+            slot.loc += rate * clipped * (1.0 - level_rate);
         }
         slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
         if !spreads && !young {
@@ -2183,6 +2188,28 @@ fn load_scale(load: Option<f64>, kind: ValueKind) -> f32 {
     }
 }
 
+/// Points a slot of points `period` seconds apart learns plainly: as many
+/// as a day and a half gives it (a slot of five minutes has one point a
+/// day at a period of five minutes, five at one minute), and at least two.
+/// A slot that learned as long at one point a minute would leave a
+/// five-minute metric's level still for eight days: a quieter weekend
+/// would be an incident.
+fn young_points(period: i64) -> u16 {
+    let per_day = (SLOT_SECS / period.max(1)).max(1).unsigned_abs();
+    let points = (u64::from(YOUNG) * per_day).div_ceil(SLOT_SECS.unsigned_abs() / 60);
+    u16::try_from(points.max(2)).unwrap_or(u16::MAX)
+}
+
+/// The learning rate per point of points `period` seconds apart for a
+/// rate `per_minute` per point a minute apart: the same memory in time.
+fn per_point(per_minute: f32, period: i64) -> f32 {
+    if period == 60 {
+        return per_minute;
+    }
+    let minutes = (period as f32 / 60.0).clamp(0.1, 10.0);
+    1.0 - (1.0 - per_minute).powf(minutes)
+}
+
 /// A number of periods as a `u32`, saturating.
 fn periods_u32(periods: i64) -> u32 {
     u32::try_from(periods.max(1)).unwrap_or(u32::MAX)
@@ -2347,6 +2374,17 @@ mod tests {
                 0.001
             }
         }
+    }
+
+    #[test]
+    fn a_slot_is_young_and_the_level_remembers_for_the_same_time_at_any_period() {
+        assert_eq!(young_points(60), YOUNG);
+        assert_eq!(young_points(300), 2);
+        assert_eq!(young_points(3_600), 2);
+        assert_eq!(per_point(SEASONAL_LEVEL_RATE, 60), SEASONAL_LEVEL_RATE);
+        // Five points a minute apart leave as much as one five minutes on.
+        let five = 1.0 - (1.0 - SEASONAL_LEVEL_RATE).powi(5);
+        assert!((per_point(SEASONAL_LEVEL_RATE, 300) - five).abs() < 1e-6);
     }
 
     #[test]

@@ -568,7 +568,8 @@ impl StackInsights {
         kinds: &mut Vec<ChangeKind>,
     ) {
         let (metric, rate) = (ev.metric, ev.rate);
-        let severity = rate_severity(metric.spec, ep, rate);
+        let period = i64::from(metric.key.period());
+        let severity = rate_severity(metric.spec, ep, rate, period);
         // An anomaly of this metric already in the open insight: update it.
         if let Some(insight) = self.open.as_mut()
             && let Some(a) = insight
@@ -831,13 +832,13 @@ where
 
 /// How much an anomaly matters, with the error rate when known: a failure
 /// rate of several percent is HIGH whatever the volume.
-fn rate_severity(spec: &MetricSpec, ep: &Episode, rate: Option<Rate>) -> Severity {
+fn rate_severity(spec: &MetricSpec, ep: &Episode, rate: Option<Rate>, period: i64) -> Severity {
     // A percentile at low traffic is the slowest request of the minute,
     // which a cold start decides: context for an insight, never its reason.
     if spec.stat.starts_with('p') {
         return Severity::Low;
     }
-    let by_size = rate_anomaly(spec, ep);
+    let by_size = rate_anomaly(spec, ep, period);
     match rate {
         Some(r)
             if spec.class == SignalClass::Errors
@@ -856,8 +857,10 @@ fn rate_severity(spec: &MetricSpec, ep: &Episode, rate: Option<Rate>) -> Severit
 
 /// How much an anomaly matters, from what the metric means and how far it
 /// moved: a large, clear change of a bad kind is HIGH; a change too small
-/// in absolute terms to hurt anyone is LOW whatever its z-score.
-pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
+/// in absolute terms to hurt anyone is LOW whatever its z-score. `period`
+/// is the seconds of one point (see [`MetricSpec::min_change_at`]).
+pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode, period: i64) -> Severity {
+    let min_change = spec.min_change_at(period);
     let observed = ep.observed();
     let expected = ep.expected();
     let excess = (observed - expected).abs();
@@ -865,12 +868,12 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         Direction::Increase => observed / expected.max(1e-9),
         Direction::Decrease => expected / observed.max(1e-9),
     };
-    let big = excess >= 5.0 * spec.min_change;
-    let clear = excess >= 2.0 * spec.min_change;
+    let big = excess >= 5.0 * min_change;
+    let clear = excess >= 2.0 * min_change;
     // A change that each period is too small to matter but has gone on:
     // nine errors over ten minutes hurt as much as nine in two, and
     // fifteen requests a minute lost for an hour more than fifty in one.
-    let lasting = (ep.observed_sum - ep.expected_sum).abs() >= DRIFT_EXCESS * spec.min_change;
+    let lasting = (ep.observed_sum - ep.expected_sum).abs() >= DRIFT_EXCESS * min_change;
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
             if big && ratio >= 3.0 {
@@ -895,8 +898,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
             // long as it is more than the smallest change that matters.
             if big && ratio >= 3.0 {
                 Severity::High
-            } else if (ratio >= 3.0 && excess >= spec.min_change)
-                || ((clear || lasting) && ratio >= 1.5)
+            } else if (ratio >= 3.0 && excess >= min_change) || ((clear || lasting) && ratio >= 1.5)
             {
                 Severity::Medium
             } else {
@@ -906,7 +908,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode) -> Severity {
         (SignalClass::Traffic, Direction::Increase) => {
             // Doubled traffic is news for a small service as much as for a
             // big one, as long as it is more than a handful of requests.
-            if ((clear || lasting) && ratio >= 1.5) || (ratio >= 2.5 && excess >= spec.min_change) {
+            if ((clear || lasting) && ratio >= 1.5) || (ratio >= 2.5 && excess >= min_change) {
                 Severity::Medium
             } else {
                 Severity::Low
@@ -976,12 +978,18 @@ mod tests {
         let spec = find_spec(ResourceKind::LambdaFunction, "AWS/Lambda", "Errors", "Sum")
             .expect("errors are watched");
         // 1.5 errors a minute where 0.1 are usual: too few in one minute...
-        assert_eq!(rate_anomaly(spec, &errors(1, 1.5, 0.1)), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &errors(1, 1.5, 0.1), 60), Severity::Low);
         // ...but fifteen extra over ten minutes is an incident.
-        assert_eq!(rate_anomaly(spec, &errors(10, 15.0, 1.0)), Severity::Medium);
+        assert_eq!(
+            rate_anomaly(spec, &errors(10, 15.0, 1.0), 60),
+            Severity::Medium
+        );
         // A lasting excess that is not a clear multiple of the usual count
         // (22 where 9 are usual) stays low.
-        assert_eq!(rate_anomaly(spec, &errors(10, 22.0, 9.0)), Severity::Low);
+        assert_eq!(
+            rate_anomaly(spec, &errors(10, 22.0, 9.0), 60),
+            Severity::Low
+        );
     }
 
     #[test]
@@ -991,17 +999,17 @@ mod tests {
         // 15 requests a minute where 30 are usual: a minute of it is not
         // worth waking anyone...
         let fall = |points| steady(Direction::Decrease, points, 15.0, 30.0);
-        assert_eq!(rate_anomaly(spec, &fall(2)), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &fall(2), 60), Severity::Low);
         // ...but ten minutes of it, 150 requests lost, is an incident.
-        assert_eq!(rate_anomaly(spec, &fall(10)), Severity::Medium);
+        assert_eq!(rate_anomaly(spec, &fall(10), 60), Severity::Medium);
         // The same goes for a surge: 45 where 25 are usual.
         let surge = |points| steady(Direction::Increase, points, 45.0, 25.0);
-        assert_eq!(rate_anomaly(spec, &surge(2)), Severity::Low);
-        assert_eq!(rate_anomaly(spec, &surge(10)), Severity::Medium);
+        assert_eq!(rate_anomaly(spec, &surge(2), 60), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &surge(10), 60), Severity::Medium);
         // A lasting change that is not a clear multiple of the usual
         // traffic (24 where 30 are usual) stays low.
         let dip = steady(Direction::Decrease, 30, 24.0, 30.0);
-        assert_eq!(rate_anomaly(spec, &dip), Severity::Low);
+        assert_eq!(rate_anomaly(spec, &dip, 60), Severity::Low);
     }
 
     #[test]
@@ -1016,17 +1024,26 @@ mod tests {
         let slower =
             |points, observed, expected| steady(Direction::Increase, points, observed, expected);
         // 34 ms where 26 are usual: two minutes of it are nothing...
-        assert_eq!(rate_anomaly(spec, &slower(2, 34.0, 26.0)), Severity::Low);
+        assert_eq!(
+            rate_anomaly(spec, &slower(2, 34.0, 26.0), 60),
+            Severity::Low
+        );
         // ...but a function a third slower for a quarter of an hour has a
         // dependency in trouble.
         assert_eq!(
-            rate_anomaly(spec, &slower(15, 34.0, 26.0)),
+            rate_anomaly(spec, &slower(15, 34.0, 26.0), 60),
             Severity::Medium
         );
         // Lasting but within the relative change that matters: low.
-        assert_eq!(rate_anomaly(spec, &slower(30, 30.0, 26.0)), Severity::Low);
+        assert_eq!(
+            rate_anomaly(spec, &slower(30, 30.0, 26.0), 60),
+            Severity::Low
+        );
         // A clear change need not last.
-        assert_eq!(rate_anomaly(spec, &slower(1, 80.0, 26.0)), Severity::Medium);
+        assert_eq!(
+            rate_anomaly(spec, &slower(1, 80.0, 26.0), 60),
+            Severity::Medium
+        );
     }
 
     fn watched(name: &str, stat: &str) -> WatchedMetric {
