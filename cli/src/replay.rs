@@ -10,7 +10,7 @@ use shared::adapters::clock::SimClock;
 use shared::adapters::memory::{
     InMemoryDeliveryLog, InMemoryFollowUps, InMemoryMetricStore, InMemoryQueue, InMemoryStateStore,
 };
-use shared::adapters::scenario::{DEFAULT_PUBLISH_DELAY, Scenario, ScenarioSource};
+use shared::adapters::scenario::{DEFAULT_PUBLISH_DELAY, Scenario, ScenarioSeries, ScenarioSource};
 use shared::adapters::sink::JsonLinesNotifier;
 use shared::domain::analysis::AnalyzerSettings;
 use shared::domain::notification::NotificationFilter;
@@ -173,6 +173,8 @@ async fn run_one(
     options: &Options,
     sink: &mut (dyn Write + Send),
 ) -> Result<Outcome> {
+    let period = scenario.period();
+    warn_off_period(&scenario, period);
     let stack_names = vec![scenario.stack.clone()];
     let scenarios = vec![scenario];
     let mut outcome = Outcome {
@@ -210,6 +212,7 @@ async fn run_one(
         // Backfill exactly from the first point: before it the file knows
         // nothing, which is not the same as "no samples".
         warm_start_secs: deployed.since(first.floor(max_period)),
+        period,
         ..ingest::handler::Settings::default()
     };
     let store = InMemoryMetricStore::default();
@@ -309,6 +312,25 @@ async fn run_one(
         }
     }
     Ok(outcome)
+}
+
+/// Says on stderr which series of `scenario` are not replayed because
+/// their period is not `period`, the one the file is replayed at.
+#[allow(clippy::print_stderr)]
+fn warn_off_period(scenario: &Scenario, period: u32) {
+    let off: Vec<&ScenarioSeries> = scenario.off_period().collect();
+    if let Some(first) = off.first() {
+        let key = &first.key;
+        eprintln!(
+            "replay: {}: {} series not at a period of {period} s are left out (e.g. {} {} {} at {} s): a file is replayed at the period of most of its series",
+            scenario.file,
+            off.len(),
+            key.namespace(),
+            key.name(),
+            key.stat(),
+            key.period()
+        );
+    }
 }
 
 #[allow(clippy::print_stderr)]

@@ -100,6 +100,31 @@ impl Scenario {
             .max()
             .unwrap_or(60)
     }
+
+    /// The period the scenario is replayed at: that of most of its series
+    /// (the shortest of the most common ones), 60 when there is none. An
+    /// export at five minutes is replayed at five minutes.
+    pub fn period(&self) -> u32 {
+        let mut counts: BTreeMap<u32, usize> = BTreeMap::new();
+        for s in &self.series {
+            *counts.entry(s.key.period()).or_default() += 1;
+        }
+        // The shortest wins a tie: keys are visited shortest first.
+        let mut best: Option<(u32, usize)> = None;
+        for (period, n) in counts {
+            if best.is_none_or(|(_, most)| n > most) {
+                best = Some((period, n));
+            }
+        }
+        best.map_or(60, |(period, _)| period)
+    }
+
+    /// The series at another period than [`Scenario::period`]: ingest asks
+    /// for one period, so these are not replayed.
+    pub fn off_period(&self) -> impl Iterator<Item = &ScenarioSeries> {
+        let period = self.period();
+        self.series.iter().filter(move |s| s.key.period() != period)
+    }
 }
 
 #[derive(Deserialize)]
@@ -598,6 +623,42 @@ mod tests {
 
         let (_, msg) = problem(r#"{"stack": "s", "metrics": ["#);
         assert!(msg.contains("EOF"), "{msg}");
+    }
+
+    /// A scenario of one series per `(name, period)`.
+    fn of_periods(series: &[(&str, u32)]) -> Scenario {
+        let metrics: Vec<String> = series
+            .iter()
+            .map(|(name, period)| {
+                format!(
+                    r#"{{"Namespace": "AWS/Lambda", "MetricName": "{name}", "Dimensions": [{{"Name": "FunctionName", "Value": "f"}}],
+                        "Stat": "Sum", "Period": {period}, "Timestamps": ["2026-03-01T00:00:00Z"], "Values": [1]}}"#
+                )
+            })
+            .collect();
+        let text = format!(r#"{{"stack": "s", "metrics": [{}]}}"#, metrics.join(","));
+        parse("s.json", text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_scenario_is_replayed_at_the_period_of_most_of_its_series() {
+        let s = of_periods(&[("Errors", 300), ("Invocations", 300), ("Throttles", 60)]);
+        assert_eq!(s.period(), 300);
+        let off: Vec<&str> = s.off_period().map(|x| x.key.name()).collect();
+        assert_eq!(off, ["Throttles"]);
+        // A tie goes to the shorter period; no series at all is 60.
+        assert_eq!(
+            of_periods(&[("Errors", 300), ("Invocations", 60)]).period(),
+            60
+        );
+        assert_eq!(of_periods(&[]).period(), 60);
+        assert_eq!(
+            parse("s.json", MINIMAL.as_bytes())
+                .unwrap()
+                .off_period()
+                .count(),
+            0
+        );
     }
 
     #[test]
