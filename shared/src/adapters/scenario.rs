@@ -109,14 +109,10 @@ impl Scenario {
         for s in &self.series {
             *counts.entry(s.key.period()).or_default() += 1;
         }
-        // The shortest wins a tie: keys are visited shortest first.
-        let mut best: Option<(u32, usize)> = None;
-        for (period, n) in counts {
-            if best.is_none_or(|(_, most)| n > most) {
-                best = Some((period, n));
-            }
-        }
-        best.map_or(60, |(period, _)| period)
+        counts
+            .into_iter()
+            .max_by_key(|&(period, n)| (n, std::cmp::Reverse(period)))
+            .map_or(60, |(period, _)| period)
     }
 
     /// The series at another period than [`Scenario::period`]: ingest asks

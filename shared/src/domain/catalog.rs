@@ -185,7 +185,7 @@ impl MetricSpec {
     /// over the period (three errors a minute are fifteen in five
     /// minutes), as it is for anything else (a latency, an age).
     pub fn min_change_at(&self, period: i64) -> f64 {
-        if self.kind == ValueKind::Count && self.stat == "Sum" && period != 60 {
+        if self.kind == ValueKind::Count && self.stat == "Sum" {
             self.min_change * period.max(1) as f64 / 60.0
         } else {
             self.min_change

@@ -2203,6 +2203,8 @@ fn young_points(period: i64) -> u16 {
 /// The learning rate per point of points `period` seconds apart for a
 /// rate `per_minute` per point a minute apart: the same memory in time.
 fn per_point(per_minute: f32, period: i64) -> f32 {
+    // `1 - (1 - r)` rounds away from `r` in f32: one-minute points keep
+    // the rate exactly.
     if period == 60 {
         return per_minute;
     }
