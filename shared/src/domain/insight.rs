@@ -12,7 +12,7 @@
 //! no reason to keep an outage's insight open for hours.
 
 use super::catalog::{Direction, MetricSpec, SignalClass, ValueKind, WatchedMetric};
-use super::detector::{DRIFT_EXCESS, Episode, EpisodeChange};
+use super::detector::{DRIFT_EXCESS, Episode, EpisodeChange, minutes_per_point};
 use super::event::{RelevantEvent, relevant_to};
 use super::explain::{ProbableCause, StackContext, explain};
 use super::ids;
@@ -873,7 +873,10 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode, period: i64) -> Severity {
     // A change that each period is too small to matter but has gone on:
     // nine errors over ten minutes hurt as much as nine in two, and
     // fifteen requests a minute lost for an hour more than fifty in one.
-    let lasting = (ep.observed_sum - ep.expected_sum).abs() >= DRIFT_EXCESS * min_change;
+    // As many minutes of the smallest change at any period (see
+    // `detector::minutes_per_point`).
+    let lasting = (ep.observed_sum - ep.expected_sum).abs()
+        >= DRIFT_EXCESS * min_change / minutes_per_point(period);
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
             if big && ratio >= 3.0 {
