@@ -1657,13 +1657,8 @@ impl Baseline {
             // spread of a sum of `k` minutes being `sqrt(k)` times
             // smaller. Limited in the point's own spreads, a five-minute
             // metric's level lagged hours behind a weekend's own shape.
-            let level_clipped = if period == 60 {
-                clipped
-            } else {
-                let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
-                residual.clamp(-wide, wide)
-            };
-            self.level += level_rate * level_clipped;
+            let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
+            self.level += level_rate * residual.clamp(-wide, wide);
             slot.loc += rate * clipped * (1.0 - level_rate);
         }
         slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
@@ -2193,9 +2188,6 @@ fn shift_score(magnitude: f64, minutes: f64) -> f64 {
 /// a little late an incident, and its cap made a lost half of the
 /// traffic wait five points.
 fn shift_evidence(score: f64, minutes: f64) -> f64 {
-    if minutes == 1.0 {
-        return score.clamp(-EVIDENCE_CAP, EVIDENCE_CAP);
-    }
     let root = minutes.sqrt();
     root * score.clamp(-EVIDENCE_CAP * root, EVIDENCE_CAP * root)
 }
@@ -2203,9 +2195,6 @@ fn shift_evidence(score: f64, minutes: f64) -> f64 {
 /// The minutes a point `period` seconds apart sums (at least ten
 /// seconds' worth, at most an hour's).
 pub fn minutes_per_point(period: i64) -> f64 {
-    if period == 60 {
-        return 1.0;
-    }
     (period as f64 / 60.0).clamp(1.0 / 6.0, 60.0)
 }
 
@@ -2538,17 +2527,18 @@ mod tests {
     }
 
     /// Requests of a small service, about 30 a minute at its busiest: a
-    /// Poisson draw around [`daily`], times `factor(minute)`. Returns the
-    /// changes from `minutes`.
+    /// Poisson draw around [`daily`], times `factor(minute)`.
+    fn small_service(factor: impl Fn(i64) -> f64) -> impl Fn(i64) -> f64 {
+        move |m| poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
+    }
+
+    /// The changes from `minutes` of [`small_service`]'s requests.
     fn run_requests(
         b: &mut Baseline,
         minutes: std::ops::Range<i64>,
         factor: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
-        let tr = traffic_traits();
-        run(b, minutes, &tr, |m| {
-            poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
-        })
+        run(b, minutes, &traffic_traits(), small_service(factor))
     }
 
     #[test]
@@ -2650,24 +2640,15 @@ mod tests {
             period: 300,
             ..traffic_traits()
         };
-        let requests = |factor: fn(i64) -> f64| {
-            move |m: i64| poisson(daily(m, 30.0).max(1.0) * factor(m), uniform(m, 11))
-        };
         let mut b = Baseline::new();
-        let quiet = run_five_minutes(&mut b, 0..4 * 1440, &tr, requests(|_| 1.0));
+        let quiet = run_five_minutes(&mut b, 0..4 * 1440, &tr, small_service(|_| 1.0));
         assert!(quiet.is_empty(), "{quiet:?}");
         const ONSET: i64 = 4 * 1440 + 720;
         let changes = run_five_minutes(
             &mut b,
             4 * 1440..5 * 1440,
             &tr,
-            requests(|m| {
-                if (ONSET..ONSET + 60).contains(&m) {
-                    0.5
-                } else {
-                    1.0
-                }
-            }),
+            small_service(for_an_hour(ONSET, 0.5)),
         );
         let ep = found_soon(&changes, ONSET);
         assert_eq!(ep.direction, Direction::Decrease);
