@@ -205,6 +205,18 @@ impl Episode {
         self.peak_score = self.peak_score.max(score.abs());
     }
 
+    /// Takes a point from before the one that started the anomaly, part
+    /// of the evidence that opened it.
+    pub(crate) fn take_earlier(&mut self, value: f64, expected: f64) {
+        self.points += 1;
+        self.observed_sum += value;
+        self.expected_sum += expected;
+        self.peak = match self.direction {
+            Direction::Increase => self.peak.max(value),
+            Direction::Decrease => self.peak.min(value),
+        };
+    }
+
     /// Mean observed value over the abnormal points.
     pub fn observed(&self) -> f64 {
         self.observed_sum / f64::from(self.points.max(1))
@@ -379,6 +391,10 @@ pub struct Baseline {
     /// first: how far beyond the band each was, in spreads (signed, capped,
     /// zero when inside the band or too small to matter).
     pub(crate) recent: Vec<f32>,
+    /// The last serverless points judged beyond the band in a way that
+    /// matters (those with evidence), oldest first, at most [`RECENT`]:
+    /// an anomaly that a run of them opens holds them all.
+    pub(crate) beyond: Vec<Beyond>,
     /// Generic mode: per slot of the day, a stamp of the day the last
     /// excursion began there, then per slot how many days in a row one did
     /// (see `generic`); empty until an excursion is seen.
@@ -399,6 +415,20 @@ pub struct Baseline {
     /// What the points of a traffic shift being weighed taught the day's
     /// level lately (see [`Baseline::come_back`]).
     pub(crate) lean: Option<Lean>,
+}
+
+/// A point judged beyond its band in a way that matters (see
+/// [`Baseline::beyond`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Beyond {
+    /// The point's period.
+    pub(crate) at: Timestamp,
+    /// Its value.
+    pub(crate) value: f32,
+    /// The band's edge it passed.
+    pub(crate) expected: f32,
+    /// Which edge.
+    pub(crate) direction: Direction,
 }
 
 /// A weekend boundary at which the metric stepped to a new level (see
@@ -530,6 +560,7 @@ impl Baseline {
             next: None,
             generic: Generic::default(),
             recent: Vec::new(),
+            beyond: Vec::new(),
             recur: Vec::new(),
             relevel_from: None,
             relevel_base: 0.0,
@@ -854,6 +885,20 @@ impl Baseline {
         let (mut verdict, evidence, mut sustained) =
             self.judge(t, value, y, band, traits, sensitivity);
         self.push_evidence(evidence);
+        if let Verdict::Abnormal { expected, .. } | Verdict::Normal { expected } = verdict
+            && evidence != 0.0
+        {
+            self.push_beyond(Beyond {
+                at: t,
+                value: value as f32,
+                expected: expected as f32,
+                direction: if evidence > 0.0 {
+                    Direction::Increase
+                } else {
+                    Direction::Decrease
+                },
+            });
+        }
         let mut drifted = false;
         let drift = self.drift_step(t, value, band, exposure, traits, sensitivity);
         let slow = match drift.and_then(|d| d.abnormal) {
@@ -1288,6 +1333,14 @@ impl Baseline {
         self.recent.push(evidence);
     }
 
+    /// Keeps a point judged beyond its band, the last [`RECENT`] at most.
+    fn push_beyond(&mut self, point: Beyond) {
+        if self.beyond.len() >= RECENT {
+            self.beyond.remove(0);
+        }
+        self.beyond.push(point);
+    }
+
     fn shift_bits(&mut self, by: i64) {
         let by = by.clamp(0, 8) as u32;
         self.up_bits = self.up_bits.checked_shl(by).unwrap_or(0);
@@ -1572,7 +1625,15 @@ impl Baseline {
                     oldest = oldest.max(k - 1);
                 }
                 let start = t.add(-(i64::from(oldest)) * period);
-                let ep = Episode::begin(direction, start, t, value, expected, score);
+                let mut ep = Episode::begin(direction, start, t, value, expected, score);
+                // The earlier points of the evidence are the anomaly's as
+                // much as this one: three minutes each a third of the
+                // traffic short lost three minutes' requests, not one.
+                for b in &self.beyond {
+                    if b.at >= start && b.at < t && b.direction == direction {
+                        ep.take_earlier(f64::from(b.value), f64::from(b.expected));
+                    }
+                }
                 self.episode = Some(ep);
                 return EpisodeChange::Started(ep);
             }
@@ -1775,7 +1836,8 @@ const V3_EMPTY_BYTES: usize = 5 * 4 + 1 + 2;
 /// before).
 /// Version 10 adds the weekend boundaries the metric last stepped at, with
 /// how far (none before).
-const ENCODING_VERSION: u8 = 10;
+/// Version 11 adds the last points judged beyond the band (none before).
+const ENCODING_VERSION: u8 = 11;
 
 /// Most points a slot counts: its learning rate and its weight against the
 /// global spread have long stopped changing by then.
@@ -1790,7 +1852,7 @@ impl Baseline {
         self.encode_as(ENCODING_VERSION)
     }
 
-    /// [`Baseline::encode`] in the layout of `version` 4 to 10 (older
+    /// [`Baseline::encode`] in the layout of `version` 4 to 11 (older
     /// layouts are version 4 truncated).
     fn encode_as(&self, version: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(64 + self.slots.len() * 9);
@@ -1908,6 +1970,18 @@ impl Baseline {
                         out.extend_from_slice(&step.moved.to_le_bytes());
                     }
                 }
+            }
+        }
+        if version >= 11 {
+            out.push(self.beyond.len() as u8);
+            for b in &self.beyond {
+                out.extend_from_slice(&b.at.secs().to_le_bytes());
+                out.extend_from_slice(&b.value.to_le_bytes());
+                out.extend_from_slice(&b.expected.to_le_bytes());
+                out.push(match b.direction {
+                    Direction::Increase => 0,
+                    Direction::Decrease => 1,
+                });
             }
         }
         out
@@ -2088,6 +2162,29 @@ impl Baseline {
                 };
             }
         }
+        let mut beyond = Vec::new();
+        if version >= 11 {
+            let n = usize::from(r.u8()?);
+            if n > RECENT {
+                return Err(DecodeError::Invalid("too many points beyond the band"));
+            }
+            for _ in 0..n {
+                let at = Timestamp::from_secs(r.i64()?);
+                let value = r.finite_f32()?;
+                let expected = r.finite_f32()?;
+                let direction = match r.u8()? {
+                    0 => Direction::Increase,
+                    1 => Direction::Decrease,
+                    _ => return Err(DecodeError::Invalid("unknown direction beyond the band")),
+                };
+                beyond.push(Beyond {
+                    at,
+                    value,
+                    expected,
+                    direction,
+                });
+            }
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::Invalid("trailing bytes"));
         }
@@ -2111,6 +2208,7 @@ impl Baseline {
             generic,
             recur,
             recent,
+            beyond,
             relevel_from,
             relevel_base,
             week_steps,
@@ -3082,10 +3180,42 @@ mod tests {
     }
 
     #[test]
+    fn an_anomaly_holds_every_point_of_the_evidence_that_opened_it() {
+        // Two points in a row three times the usual open an anomaly at the
+        // second; it starts at the first and holds both, so that what it
+        // lost or gained (and so how much it matters) is both points'.
+        let tr = traits(ValueKind::Gauge, Watch::Increase);
+        let mut b = Baseline::new();
+        run(&mut b, 0..3 * 1440, &tr, |m| daily(m, 100.0));
+        let onset = 3 * 1440 + 600;
+        let tripled = |m: i64| {
+            let usual = daily(m, 100.0);
+            if m >= onset { 3.0 * usual } else { usual }
+        };
+        let changes = run(&mut b, 3 * 1440..onset + 2, &tr, tripled);
+        let [(m, EpisodeChange::Started(ep))] = changes[..] else {
+            panic!("one anomaly expected: {changes:?}");
+        };
+        assert_eq!(m, onset + 1);
+        assert_eq!(ep.start, Timestamp::from_secs(T0 + onset * 60));
+        assert_eq!(ep.points, 2);
+        assert_eq!(ep.observed_sum, tripled(onset) + tripled(onset + 1));
+        // Each point's band edge, a little above the usual value.
+        let usual = daily(onset, 100.0) + daily(onset + 1, 100.0);
+        assert!(
+            ep.expected_sum > usual && ep.expected_sum < 1.5 * usual,
+            "{ep:?}"
+        );
+        assert_eq!(ep.peak, tripled(onset).max(tripled(onset + 1)));
+    }
+
+    #[test]
     fn baselines_of_the_previous_encoding_still_decode() {
         let mut b = Baseline::new();
         let tr = traits(ValueKind::Count, Watch::Both);
         run(&mut b, 0..1500, &tr, |m| daily(m, 100.0));
+        // Versions before 11 kept no points beyond the band.
+        b.beyond.clear();
         // Version 1 had neither the generic fields nor the recent evidence.
         let mut v1 = b.encode_as(4);
         v1[0] = 1;
@@ -3177,14 +3307,58 @@ mod tests {
             Baseline::decode(&remembering.encode()).unwrap(),
             remembering
         );
-        assert_eq!(based.encode().len(), based.encode_as(9).len() + WEEK_STEPS);
+        assert_eq!(
+            based.encode_as(10).len(),
+            based.encode_as(9).len() + WEEK_STEPS
+        );
         assert_eq!(remembering.encode().len(), based.encode().len() + 12);
         assert_eq!(Baseline::decode(&remembering.encode_as(9)).unwrap(), based);
-        let mut unknown = based.encode();
+        let mut unknown = based.encode_as(10);
         *unknown.last_mut().unwrap() = 2;
         assert_eq!(
             Baseline::decode(&unknown),
             Err(DecodeError::Invalid("unknown weekend step flag"))
+        );
+        // Version 11 adds the last points beyond the band (a count, then
+        // 17 bytes each).
+        let beyond = Baseline {
+            beyond: vec![
+                Beyond {
+                    at: Timestamp::from_secs(T0 + 2 * DAY + 60),
+                    value: 41.0,
+                    expected: 70.5,
+                    direction: Direction::Decrease,
+                },
+                Beyond {
+                    at: Timestamp::from_secs(T0 + 2 * DAY + 120),
+                    value: 130.0,
+                    expected: 90.0,
+                    direction: Direction::Increase,
+                },
+            ],
+            ..remembering.clone()
+        };
+        assert_eq!(Baseline::decode(&beyond.encode()).unwrap(), beyond);
+        assert_eq!(
+            remembering.encode().len(),
+            remembering.encode_as(10).len() + 1
+        );
+        assert_eq!(beyond.encode().len(), remembering.encode().len() + 2 * 17);
+        assert_eq!(
+            Baseline::decode(&beyond.encode_as(10)).unwrap(),
+            remembering
+        );
+        let mut unknown = beyond.encode();
+        *unknown.last_mut().unwrap() = 2;
+        assert_eq!(
+            Baseline::decode(&unknown),
+            Err(DecodeError::Invalid("unknown direction beyond the band"))
+        );
+        let mut too_many = remembering.encode();
+        *too_many.last_mut().unwrap() = RECENT as u8 + 1;
+        assert_eq!(
+            Baseline::decode(&too_many),
+            Err(DecodeError::Invalid("too many points beyond the band"))
         );
         let mut unknown = based.encode_as(9);
         *unknown.last_mut().unwrap() = 3;
