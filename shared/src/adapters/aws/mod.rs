@@ -40,7 +40,7 @@
 //! | `I#<stack>` | `EV#<hash>` | recent stack events, cut oldest first to ≤ 300 KB | when they change |
 //! | `W#<stack>#<bucket start>` | `<start>#<end>#<hash>` | a window pack: every metric's slice of one fetch in one 4-hour bucket (8-byte metric tag + `encode_window`, ~3 B a count point, ~10 B an average), `written`, immutable | per fetch |
 //! | `S#<stack>` | `HEAD` | analyzer state head: `version`, `open`, insights, peaks, binary baseline index (40 B a baseline) | every analysis |
-//! | `B#<stack>#<metric hash>` | `<generation>` | one baseline (`Baseline::encode`, ~2.7 KB: three write units), immutable | when it changed |
+//! | `B#<stack>#<metric hash>` | `<generation>` | one baseline (`Baseline::encode`, ~2.9 KB: three or four write units), immutable | when it changed |
 //! | `C#<change id>` | `CHANGE` | an insight change: `kind = change`, `body` = Notification JSON | with the head |
 //! | `D#<change id>` | `DELIVERY` | the notifier's delivery claim | per delivery |
 //!
