@@ -1006,7 +1006,8 @@ impl Baseline {
     /// smallest ratio that matters), at most a [`DRIFT_MIN_PERIODS`]th of
     /// the threshold; the sum never goes below zero. The point is
     /// abnormal when it is above `r0` and the sum is over the threshold
-    /// with a total excess of at least [`DRIFT_EXCESS`] smallest changes:
+    /// with a total excess of at least [`DRIFT_EXCESS`] minutes' worth of
+    /// the smallest change (see [`lasted`]):
     /// a rise too small for any single period to matter that has lasted
     /// (1.5 errors a minute for ten minutes where 0.3 are usual). `None`,
     /// and nothing changes, for a metric not watched for drift or an
@@ -1084,9 +1085,9 @@ impl Baseline {
         d.sum = sum as f32;
         d.observed += x as f32;
         d.expected += r0 as f32;
-        let excess = f64::from(d.observed - d.expected);
-        let abnormal =
-            (sum >= threshold && x > r0 && excess >= DRIFT_EXCESS * smallest).then(|| {
+        let excess = f64::from(d.observed) - f64::from(d.expected);
+        let abnormal = (sum >= threshold && x > r0 && lasted(excess, smallest, traits.period))
+            .then(|| {
                 let periods = t.since(from) / traits.period.max(1) + 1;
                 (r0, (2.0 * sum).sqrt(), periods_u32(periods))
             });
@@ -1173,8 +1174,11 @@ impl Baseline {
         d.observed += value as f32;
         d.expected += expected as f32;
         let (direction, _, _) = beyond?;
-        let lasting = f64::from(d.observed - d.expected).abs()
-            >= DRIFT_EXCESS * traits.smallest_change(sensitivity) / minutes;
+        let lasting = lasted(
+            f64::from(d.observed) - f64::from(d.expected),
+            traits.smallest_change(sensitivity),
+            traits.period,
+        );
         (magnitude >= threshold && lasting).then(|| {
             let periods = t.since(from) / traits.period.max(1) + 1;
             (
@@ -2290,6 +2294,17 @@ fn shift_evidence(score: f64, minutes: f64) -> f64 {
     root * score.clamp(-EVIDENCE_CAP * root, EVIDENCE_CAP * root)
 }
 
+/// Whether `excess`, the change summed over a stretch of points `period`
+/// seconds apart (signed), lasted: it is at least [`DRIFT_EXCESS`]
+/// minutes' worth of `smallest`, the smallest change that matters in one
+/// point. The sums are kept in `f32`, whose rounding must not make ten
+/// errors where a tenth of one a minute was usual fall a hair short of
+/// the nine needed: the test allows a millionth of the need.
+pub fn lasted(excess: f64, smallest: f64, period: i64) -> bool {
+    let need = DRIFT_EXCESS * smallest / minutes_per_point(period);
+    excess.abs() >= need * (1.0 - 1e-6)
+}
+
 /// The minutes a point `period` seconds apart sums (at least ten
 /// seconds' worth, at most an hour's).
 pub fn minutes_per_point(period: i64) -> f64 {
@@ -2708,6 +2723,49 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_change_lasted_at_three_minutes_worth_of_the_smallest_at_any_period() {
+        assert!(lasted(9.0, 3.0, 60));
+        assert!(lasted(-9.0, 3.0, 60));
+        assert!(!lasted(8.9, 3.0, 60));
+        // Five-minute points: the smallest change of one is five minutes'
+        // worth, and the need is the same nine.
+        assert!(lasted(9.0, 15.0, 300));
+        assert!(!lasted(8.9, 15.0, 300));
+        // Sums kept in f32: ten tenths are a hair over one.
+        let usual = (0..10).map(|_| 0.1f32).sum::<f32>();
+        assert!(lasted(10.0 - f64::from(usual), 3.0, 60));
+    }
+
+    #[test]
+    fn a_rise_of_errors_is_found_as_soon_at_five_minutes() {
+        // Three errors every five minutes for an hour, where one in an
+        // hour and a half is usual: thirty-six extra errors. Needing five
+        // minutes' worth of nine (forty-five), they were never found.
+        let tr = SignalTraits {
+            period: 300,
+            min_change: 15.0,
+            ..error_traits()
+        };
+        let mut b = Baseline::new();
+        let onset = 3 * 1440 + 600;
+        let errors = |m: i64| {
+            let failing = (onset..onset + 60).contains(&m) && m % 5 < 3;
+            if failing || m % 97 == 0 { 1.0 } else { 0.0 }
+        };
+        let changes = run_five_minutes(&mut b, 0..onset + 120, &tr, errors);
+        let started: Vec<i64> = changes
+            .iter()
+            .filter_map(|(m, c)| matches!(c, EpisodeChange::Started(_)).then_some(*m))
+            .collect();
+        assert_eq!(started.len(), 1, "{changes:?}");
+        assert!(
+            (onset..=onset + 30).contains(&started[0]),
+            "found at minute {} of the rise",
+            started[0] - onset
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! no reason to keep an outage's insight open for hours.
 
 use super::catalog::{Direction, MetricSpec, SignalClass, ValueKind, WatchedMetric};
-use super::detector::{DRIFT_EXCESS, Episode, EpisodeChange, minutes_per_point};
+use super::detector::{Episode, EpisodeChange, lasted};
 use super::event::{RelevantEvent, relevant_to};
 use super::explain::{ProbableCause, StackContext, explain};
 use super::ids;
@@ -875,8 +875,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode, period: i64) -> Severity {
     // fifteen requests a minute lost for an hour more than fifty in one.
     // As many minutes of the smallest change at any period (see
     // `detector::minutes_per_point`).
-    let lasting = (ep.observed_sum - ep.expected_sum).abs()
-        >= DRIFT_EXCESS * min_change / minutes_per_point(period);
+    let lasting = lasted(ep.observed_sum - ep.expected_sum, min_change, period);
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
             if big && ratio >= 3.0 {
@@ -993,6 +992,28 @@ mod tests {
             rate_anomaly(spec, &errors(10, 22.0, 9.0), 60),
             Severity::Low
         );
+    }
+
+    #[test]
+    fn a_lasting_excess_exactly_at_the_need_matters_whatever_the_rounding() {
+        let spec = find_spec(
+            ResourceKind::DynamoDbTable,
+            "AWS/DynamoDB",
+            "ThrottledRequests",
+            "Sum",
+        )
+        .expect("throttles are watched");
+        // Ten throttles where a tenth of one a minute is usual, summed as
+        // the detector sums them (in f32): nine extra, exactly the need,
+        // though the tenths add up to a hair over one.
+        let usual = (0..10).map(|_| 0.1f32).sum::<f32>();
+        assert!(f64::from(usual) > 1.0);
+        let ep = episode(Direction::Increase, 10, 10.0, f64::from(usual));
+        assert_eq!(rate_anomaly(spec, &ep, 60), Severity::Medium);
+        // At five minutes the need is the same nine throttles, not five
+        // minutes' worth of them.
+        let ep = episode(Direction::Increase, 2, 10.0, f64::from(usual));
+        assert_eq!(rate_anomaly(spec, &ep, 300), Severity::Medium);
     }
 
     #[test]
