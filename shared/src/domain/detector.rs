@@ -194,14 +194,8 @@ impl Episode {
 
     /// Takes another abnormal point.
     pub(crate) fn take(&mut self, t: Timestamp, value: f64, expected: f64, score: f64) {
+        self.take_earlier(value, expected);
         self.last_abnormal = t;
-        self.points += 1;
-        self.observed_sum += value;
-        self.expected_sum += expected;
-        self.peak = match self.direction {
-            Direction::Increase => self.peak.max(value),
-            Direction::Decrease => self.peak.min(value),
-        };
         self.peak_score = self.peak_score.max(score.abs());
     }
 
@@ -2568,14 +2562,7 @@ mod tests {
                 .any(|(m, c)| matches!(c, EpisodeChange::Ended(..)) && *m < onset + 60),
             "{changes:?}"
         );
-        assert_eq!(
-            changes
-                .iter()
-                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
-                .count(),
-            1,
-            "{changes:?}"
-        );
+        assert_eq!(started(&changes).len(), 1, "{changes:?}");
     }
 
     #[test]
@@ -2627,6 +2614,14 @@ mod tests {
         );
         assert!(ep.start.secs() <= T0 + (onset + 5) * 60, "{ep:?}");
         *ep
+    }
+
+    /// The minutes at which `changes` started an anomaly.
+    fn started(changes: &[(i64, EpisodeChange)]) -> Vec<i64> {
+        changes
+            .iter()
+            .filter_map(|(m, c)| matches!(c, EpisodeChange::Started(_)).then_some(*m))
+            .collect()
     }
 
     /// A traffic count with the catalog's smallest changes (20 requests,
@@ -2756,15 +2751,12 @@ mod tests {
             if failing || m % 97 == 0 { 1.0 } else { 0.0 }
         };
         let changes = run_five_minutes(&mut b, 0..onset + 120, &tr, errors);
-        let started: Vec<i64> = changes
-            .iter()
-            .filter_map(|(m, c)| matches!(c, EpisodeChange::Started(_)).then_some(*m))
-            .collect();
-        assert_eq!(started.len(), 1, "{changes:?}");
+        let at = started(&changes);
+        assert_eq!(at.len(), 1, "{changes:?}");
         assert!(
-            (onset..=onset + 30).contains(&started[0]),
+            (onset..=onset + 30).contains(&at[0]),
             "found at minute {} of the rise",
-            started[0] - onset
+            at[0] - onset
         );
     }
 
@@ -2808,14 +2800,7 @@ mod tests {
         );
         let ep = found_soon(&changes, ONSET);
         assert_eq!(ep.direction, Direction::Decrease);
-        assert_eq!(
-            changes
-                .iter()
-                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
-                .count(),
-            1,
-            "{changes:?}"
-        );
+        assert_eq!(started(&changes).len(), 1, "{changes:?}");
     }
 
     /// Minute of the morning drop of [`morning_drop`], and of its end.
@@ -3158,12 +3143,7 @@ mod tests {
             }
         };
         let changes = run_errors(&mut b, 3 * 1440..4 * 1440, busy, |_| 0.001);
-        assert!(
-            !changes
-                .iter()
-                .any(|(_, c)| matches!(c, EpisodeChange::Started(_))),
-            "{changes:?}"
-        );
+        assert!(started(&changes).is_empty(), "{changes:?}");
     }
 
     #[test]
@@ -3470,19 +3450,13 @@ mod tests {
         };
         let mut b = Baseline::new();
         run(&mut b, 0..3 * 1440, &tr, day(1.0, 10_000.0));
-        let started = |changes: Vec<(i64, EpisodeChange)>| {
-            changes
-                .iter()
-                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
-                .count()
-        };
         // A weekend day, traffic at 40%: the batch as big as always is
         // not an increase...
         let quiet = run(&mut b.clone(), 3 * 1440..4 * 1440, &tr, day(0.4, 10_000.0));
-        assert_eq!(started(quiet), 0);
+        assert_eq!(started(&quiet).len(), 0);
         // ...three times as big, it is.
         let big = run(&mut b.clone(), 3 * 1440..4 * 1440, &tr, day(0.4, 30_000.0));
-        assert_eq!(started(big), 1);
+        assert_eq!(started(&big).len(), 1);
     }
 
     #[test]
@@ -3930,10 +3904,7 @@ mod tests {
                     1.0
                 }
             });
-            starts += changes
-                .iter()
-                .filter(|(_, c)| matches!(c, EpisodeChange::Started(_)))
-                .count();
+            starts += started(&changes).len();
         }
         assert_eq!(
             starts, 5,

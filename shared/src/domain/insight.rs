@@ -874,7 +874,7 @@ pub fn rate_anomaly(spec: &MetricSpec, ep: &Episode, period: i64) -> Severity {
     // nine errors over ten minutes hurt as much as nine in two, and
     // fifteen requests a minute lost for an hour more than fifty in one.
     // As many minutes of the smallest change at any period (see
-    // `detector::minutes_per_point`).
+    // `detector::lasted`).
     let lasting = lasted(ep.observed_sum - ep.expected_sum, min_change, period);
     match (spec.class, ep.direction) {
         (SignalClass::Errors | SignalClass::Throttles, Direction::Increase) => {
@@ -1008,11 +1008,11 @@ mod tests {
         // though the tenths add up to a hair over one.
         let usual = (0..10).map(|_| 0.1f32).sum::<f32>();
         assert!(f64::from(usual) > 1.0);
-        let ep = episode(Direction::Increase, 10, 10.0, f64::from(usual));
+        let ep = errors(10, 10.0, f64::from(usual));
         assert_eq!(rate_anomaly(spec, &ep, 60), Severity::Medium);
         // At five minutes the need is the same nine throttles, not five
         // minutes' worth of them.
-        let ep = episode(Direction::Increase, 2, 10.0, f64::from(usual));
+        let ep = errors(2, 10.0, f64::from(usual));
         assert_eq!(rate_anomaly(spec, &ep, 300), Severity::Medium);
     }
 
