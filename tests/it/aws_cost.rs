@@ -140,11 +140,12 @@ async fn a_quiet_tick_costs_what_its_calls_say_and_follows_the_cadences() {
     let mut report = String::new();
     let _ = writeln!(
         report,
-        "stackwatch cost of a quiet stack: {} watched resources, {} metrics ({} fast, {} frequent, {} normal, {} slow), {} ticks",
+        "stackwatch cost of a quiet stack: {} watched resources, {} metrics ({} fast, {} frequent, {} prompt, {} normal, {} slow), {} ticks",
         watched.len(),
         inventory.metrics.len(),
         of(Cadence::Fast),
         of(Cadence::Frequent),
+        of(Cadence::Prompt),
         of(Cadence::Normal),
         of(Cadence::Slow),
         ticks

@@ -108,24 +108,32 @@ pub enum Cadence {
     /// Every [`Cadence::FREQUENT_TICKS`] ticks: average latencies, which
     /// need a few minutes of evidence anyway.
     Frequent,
+    /// Every [`Cadence::PROMPT_TICKS`] ticks: failures that the callers'
+    /// SDKs retry, so that nothing fetched at every tick may show them (a
+    /// table's throttled requests, a stream's exceeded throughput).
+    Prompt,
     /// Every [`Cadence::NORMAL_TICKS`] ticks: what explains more than it
-    /// reveals (invocations behind an API, throttles, capacity).
+    /// reveals (invocations behind an API, a function's throttles,
+    /// capacity).
     Normal,
     /// Every [`Cadence::SLOW_TICKS`] ticks: context (percentiles, client
-    /// errors).
+    /// errors, concurrency, a table's latency).
     Slow,
 }
 
 impl Cadence {
     /// Every cadence.
-    pub const ALL: [Cadence; 4] = [
+    pub const ALL: [Cadence; 5] = [
         Cadence::Fast,
         Cadence::Frequent,
+        Cadence::Prompt,
         Cadence::Normal,
         Cadence::Slow,
     ];
     /// Ticks between two fetches of a [`Cadence::Frequent`] metric.
     pub const FREQUENT_TICKS: i64 = 2;
+    /// Ticks between two fetches of a [`Cadence::Prompt`] metric.
+    pub const PROMPT_TICKS: i64 = 4;
     /// Ticks between two fetches of a [`Cadence::Normal`] metric.
     pub const NORMAL_TICKS: i64 = 12;
     /// Ticks between two fetches of a [`Cadence::Slow`] metric.
@@ -136,6 +144,7 @@ impl Cadence {
         match self {
             Cadence::Fast => 1,
             Cadence::Frequent => Self::FREQUENT_TICKS,
+            Cadence::Prompt => Self::PROMPT_TICKS,
             Cadence::Normal => Self::NORMAL_TICKS,
             Cadence::Slow => Self::SLOW_TICKS,
         }
@@ -235,7 +244,7 @@ static LAMBDA_SPECS: [MetricSpec; 6] = [
     spec!(LAMBDA, "Duration", "Average", Latency, Increase, Latency, 20.0, 0.3, Frequent, "duration"),
     spec!(LAMBDA, "Duration", "p99", Latency, Increase, Latency, 50.0, 0.5, Slow, "p99 duration"),
     spec!(LAMBDA, "Throttles", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "throttles"),
-    spec!(LAMBDA, "ConcurrentExecutions", "Maximum", Gauge, Increase, Concurrency, 5.0, 0.5, Normal, "concurrency"),
+    spec!(LAMBDA, "ConcurrentExecutions", "Maximum", Gauge, Increase, Concurrency, 5.0, 0.5, Slow, "concurrency"),
 ];
 
 #[rustfmt::skip]
@@ -243,8 +252,8 @@ static DYNAMODB_SPECS: [MetricSpec; 6] = [
     spec!(DYNAMODB, "ConsumedReadCapacityUnits", "Sum", Count, Increase, Capacity, 100.0, 1.0, Normal, "consumed read capacity"),
     spec!(DYNAMODB, "ConsumedWriteCapacityUnits", "Sum", Count, Increase, Capacity, 100.0, 1.0, Normal, "consumed write capacity"),
     spec!(DYNAMODB, "UserErrors", "Sum", Count, Increase, ClientErrors, 5.0, 1.0, Slow, "user errors"),
-    spec!(op DYNAMODB, "SuccessfulRequestLatency", "Average", Latency, Increase, Latency, 5.0, 0.5, Normal, "latency"),
-    spec!(op DYNAMODB, "ThrottledRequests", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "throttled requests"),
+    spec!(op DYNAMODB, "SuccessfulRequestLatency", "Average", Latency, Increase, Latency, 5.0, 0.5, Slow, "latency"),
+    spec!(op DYNAMODB, "ThrottledRequests", "Sum", Count, Increase, Throttles, 3.0, 1.0, Prompt, "throttled requests"),
     spec!(op DYNAMODB, "SystemErrors", "Sum", Count, Increase, Errors, 3.0, 1.0, Slow, "system errors"),
 ];
 
@@ -292,8 +301,8 @@ static STATES_SPECS: [MetricSpec; 5] = [
 static KINESIS_SPECS: [MetricSpec; 4] = [
     spec!(KINESIS, "GetRecords.IteratorAgeMilliseconds", "Maximum", Gauge, Increase, Backlog, 60_000.0, 2.0, Fast, "iterator age"),
     spec!(KINESIS, "IncomingRecords", "Sum", Count, Both, Traffic, 50.0, 0.5, Normal, "incoming records"),
-    spec!(KINESIS, "WriteProvisionedThroughputExceeded", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "write throughput exceeded"),
-    spec!(KINESIS, "ReadProvisionedThroughputExceeded", "Sum", Count, Increase, Throttles, 3.0, 1.0, Normal, "read throughput exceeded"),
+    spec!(KINESIS, "WriteProvisionedThroughputExceeded", "Sum", Count, Increase, Throttles, 3.0, 1.0, Prompt, "write throughput exceeded"),
+    spec!(KINESIS, "ReadProvisionedThroughputExceeded", "Sum", Count, Increase, Throttles, 3.0, 1.0, Prompt, "read throughput exceeded"),
 ];
 
 #[rustfmt::skip]
@@ -627,6 +636,10 @@ mod tests {
         assert_eq!(
             beats(Cadence::Frequent),
             (0..144).step_by(2).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            beats(Cadence::Prompt),
+            (0..144).step_by(4).collect::<Vec<_>>()
         );
         assert_eq!(
             beats(Cadence::Normal),
