@@ -72,7 +72,6 @@ pub struct Analysis {
 /// whatever the sensitivity).
 pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue>) -> SignalTraits {
     let spec = metric.spec;
-    let mut min_change = spec.min_change_at(i64::from(metric.key.period()));
     let mut change_floor = 0.0;
     if spec.name == "ApproximateAgeOfOldestMessage" {
         let visibility = configs
@@ -80,12 +79,13 @@ pub fn traits_for(metric: &WatchedMetric, configs: &BTreeMap<String, ConfigValue
             .and_then(|c| c.at(&["Attributes", "VisibilityTimeout"]).as_f64())
             .unwrap_or(30.0);
         change_floor = visibility + 60.0;
-        min_change = min_change.max(change_floor);
     }
     SignalTraits {
         kind: spec.kind,
         watch: spec.watch,
-        min_change,
+        // The catalog's, which the sensitivity scales; the floor is not
+        // scaled (`SignalTraits::smallest_change`).
+        min_change: spec.min_change_at(i64::from(metric.key.period())),
         change_floor,
         min_ratio: spec.min_ratio,
         period: i64::from(metric.key.period()),
@@ -625,6 +625,7 @@ fn judge_metric(
 mod tests {
     use super::*;
     use crate::domain::catalog::plan_metrics;
+    use crate::domain::detector::Sensitivity;
     use crate::domain::resource::Resource;
     use crate::domain::time::{DAY, TimeRange};
     use crate::domain::tuning::{Exclusion, StackTuning};
@@ -654,6 +655,47 @@ mod tests {
             metrics,
             ..StackInventory::default()
         }
+    }
+
+    #[test]
+    fn a_queue_s_retry_wait_is_no_change_at_any_sensitivity_and_is_not_scaled_by_it() {
+        let queue = Resource::new(
+            "Q",
+            "https://sqs.us-east-1.amazonaws.com/1/shop-Q",
+            "AWS::SQS::Queue",
+        );
+        let smallest = |visibility: Option<&str>, sensitivity: &Sensitivity| {
+            let mut configs = BTreeMap::new();
+            if let Some(v) = visibility {
+                let attributes = BTreeMap::from([(
+                    "VisibilityTimeout".to_string(),
+                    ConfigValue::Text(v.to_string()),
+                )]);
+                configs.insert(
+                    queue.physical_id.clone(),
+                    ConfigValue::Map(BTreeMap::from([(
+                        "Attributes".to_string(),
+                        ConfigValue::Map(attributes),
+                    )])),
+                );
+            }
+            let metrics = plan_metrics(std::slice::from_ref(&queue), &configs, &[], 60);
+            let age = metrics
+                .iter()
+                .find(|m| m.key.name() == "ApproximateAgeOfOldestMessage")
+                .expect("a queue's age is watched");
+            traits_for(age, &configs).smallest_change(sensitivity)
+        };
+        // A retry waits out the visibility timeout: up to it and a minute,
+        // the age is no change, whatever the sensitivity.
+        for s in [Sensitivity::LOW, Sensitivity::MEDIUM, Sensitivity::HIGH] {
+            assert_eq!(smallest(Some("300"), &s), 360.0);
+        }
+        // Beyond it, the sensitivity scales the catalog's minute, not the
+        // floor: twice a minute at `low`, where the retry wait is shorter.
+        assert_eq!(smallest(Some("0"), &Sensitivity::LOW), 120.0);
+        assert_eq!(smallest(None, &Sensitivity::MEDIUM), 90.0);
+        assert_eq!(smallest(None, &Sensitivity::LOW), 120.0);
     }
 
     #[test]
