@@ -626,7 +626,7 @@ mod tests {
     use super::*;
     use crate::domain::catalog::plan_metrics;
     use crate::domain::detector::Sensitivity;
-    use crate::domain::resource::Resource;
+    use crate::domain::resource::{Resource, object};
     use crate::domain::time::{DAY, TimeRange};
     use crate::domain::tuning::{Exclusion, StackTuning};
 
@@ -667,16 +667,10 @@ mod tests {
         let smallest = |visibility: Option<&str>, sensitivity: &Sensitivity| {
             let mut configs = BTreeMap::new();
             if let Some(v) = visibility {
-                let attributes = BTreeMap::from([(
-                    "VisibilityTimeout".to_string(),
-                    ConfigValue::Text(v.to_string()),
-                )]);
+                let attributes = object([("VisibilityTimeout", ConfigValue::Text(v.to_string()))]);
                 configs.insert(
                     queue.physical_id.clone(),
-                    ConfigValue::Map(BTreeMap::from([(
-                        "Attributes".to_string(),
-                        ConfigValue::Map(attributes),
-                    )])),
+                    object([("Attributes", attributes)]),
                 );
             }
             let metrics = plan_metrics(std::slice::from_ref(&queue), &configs, &[], 60);

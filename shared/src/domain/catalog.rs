@@ -604,15 +604,7 @@ fn table_operations(table: &str, known: &[MetricKey]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn map(pairs: &[(&str, ConfigValue)]) -> ConfigValue {
-        ConfigValue::Map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
+    use crate::domain::resource::object as map;
 
     #[test]
     fn a_count_s_smallest_change_is_per_minute_whatever_the_period() {
@@ -719,7 +711,7 @@ mod tests {
         let mut configs = BTreeMap::new();
         configs.insert(
             "esm-1".to_string(),
-            map(&[
+            map([
                 (
                     "EventSourceArn",
                     ConfigValue::Text("arn:aws:sqs:us-east-1:1:shop-Q".into()),
@@ -757,7 +749,7 @@ mod tests {
         resources.push(Resource::new("Api", "abc123", "AWS::ApiGateway::RestApi"));
         configs.insert(
             "abc123".to_string(),
-            map(&[
+            map([
                 ("name", ConfigValue::Text("shop-api".into())),
                 ("stageName", ConfigValue::Text("prod".into())),
             ]),
@@ -821,7 +813,7 @@ mod tests {
         let mut configs = BTreeMap::new();
         configs.insert(
             "abc123".to_string(),
-            map(&[
+            map([
                 ("name", ConfigValue::Text("orders-api".into())),
                 ("stageName", ConfigValue::Text("v1".into())),
             ]),

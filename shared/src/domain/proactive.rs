@@ -670,12 +670,10 @@ fn queue_rules(
 mod tests {
     use super::*;
     use crate::domain::metric::Dimension;
+    use crate::domain::resource::object as map;
 
     const T0: i64 = 1_780_000_000 / DAY * DAY;
 
-    fn map(pairs: Vec<(&str, ConfigValue)>) -> ConfigValue {
-        ConfigValue::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
     fn num(n: f64) -> ConfigValue {
         ConfigValue::Number(n)
     }

@@ -166,6 +166,13 @@ impl ResourceKind {
     }
 }
 
+/// An object of `pairs`, as a describe call returns one: the tests'
+/// configurations.
+#[cfg(test)]
+pub(crate) fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, ConfigValue)>) -> ConfigValue {
+    ConfigValue::Map(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,14 +189,10 @@ mod tests {
 
     #[test]
     fn config_paths_read_nested_values_and_numeric_strings() {
-        let mut inner = BTreeMap::new();
-        inner.insert(
-            "VisibilityTimeout".to_string(),
-            ConfigValue::Text("360".into()),
-        );
-        let mut outer = BTreeMap::new();
-        outer.insert("Attributes".to_string(), ConfigValue::Map(inner));
-        let v = ConfigValue::Map(outer);
+        let v = object([(
+            "Attributes",
+            object([("VisibilityTimeout", ConfigValue::Text("360".into()))]),
+        )]);
         assert_eq!(
             v.at(&["Attributes", "VisibilityTimeout"]).as_f64(),
             Some(360.0)
