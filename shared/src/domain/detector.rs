@@ -283,6 +283,9 @@ const SPREAD_STEP: f32 = 0.05;
 /// minute: a day and a half of a slot's five minutes (see
 /// [`young_points`]).
 const YOUNG: u16 = 8;
+/// The share of an established slot's level rate at which a young slot
+/// of one point a day (see [`young_points`]) teaches the day's level.
+const YOUNG_LEVEL_SHARE: f32 = 0.25;
 /// Pseudo-count that shrinks a young slot's spread towards the global one.
 const SHRINK: f32 = 5.0;
 /// History needed before judging: one full daily cycle.
@@ -1702,7 +1705,21 @@ impl Baseline {
             residual.clamp(-limit * spread, limit * spread)
         };
         let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
-        if young {
+        if young && SLOT_SECS / period.max(1) <= 1 {
+            // A slot of one point a day is young for a whole day, with a
+            // single point to learn from: nothing in it tells the day's
+            // offset from its own shape. Learned whole by the slots, a
+            // quieter second day of history (a Saturday, a level taken
+            // wrongly at its weekend boundary) became the profile of every
+            // day after it, and its level stayed where that day began. The
+            // level takes a share of the residual, as it would of an
+            // established slot's; the slot learns the rest.
+            let level_rate = per_point(SEASONAL_LEVEL_RATE, period) * YOUNG_LEVEL_SHARE;
+            let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
+            let by = level_rate * residual.clamp(-wide, wide);
+            self.level += by;
+            slot.loc += rate * (clipped - by);
+        } else if young {
             // The level is the day's offset from the profile, which a
             // young slot does not know yet: it learns the point whole. Its
             // surprises would otherwise steer the level with nothing to
@@ -2774,6 +2791,33 @@ mod tests {
         assert!((shift_evidence(100.0, 5.0) - 5.0 * EVIDENCE_CAP).abs() < 1e-9);
         assert!(
             (shift_score(5.0 * (2.0 - SHIFT_ALLOWANCE), 5.0) - five / 5f64.sqrt()).abs() < 1e-9
+        );
+    }
+
+    #[test]
+    fn a_quieter_second_day_of_five_minute_points_moves_the_level_not_only_the_profile() {
+        // Five-minute points: each slot of the profile has one point a day,
+        // so it is young for the whole second day of history. That day is
+        // 40% quieter at every hour (a Saturday).
+        let tr = SignalTraits {
+            period: 300,
+            ..traits(ValueKind::Count, Watch::Both)
+        };
+        let quiet = |m: i64| {
+            let v = daily(m, 100.0);
+            if m >= 1440 { (v * 0.6).round() } else { v }
+        };
+        let mut b = Baseline::new();
+        run_five_minutes(&mut b, 0..2 * 1440, &tr, quiet);
+        // The day's level carries most of the quieter day...
+        assert!(b.level < -0.3, "level {}", b.level);
+        // ...and the profile keeps most of the first day's shape.
+        let noon = Timestamp::from_secs(T0 + (1440 + 720) * 60);
+        let usual = b.usual(noon).map(|y| inverse(y, ValueKind::Count));
+        let first = (720..725).map(|m| daily(m, 100.0)).sum::<f64>();
+        assert!(
+            usual.is_some_and(|u| u > 0.8 * first),
+            "{usual:?} vs {first}"
         );
     }
 
