@@ -1705,38 +1705,39 @@ impl Baseline {
             residual.clamp(-limit * spread, limit * spread)
         };
         let rate = (1.0 / f32::from(slot.n.saturating_add(1))).max(SLOT_RATE);
-        if young && SLOT_SECS / period.max(1) <= 1 {
-            // A slot of one point a day is young for a whole day, with a
-            // single point to learn from: nothing in it tells the day's
-            // offset from its own shape. Learned whole by the slots, a
-            // quieter second day of history (a Saturday, a level taken
-            // wrongly at its weekend boundary) became the profile of every
-            // day after it, and its level stayed where that day began. The
-            // level takes a share of the residual, as it would of an
-            // established slot's; the slot learns the rest.
-            let level_rate = per_point(SEASONAL_LEVEL_RATE, period) * YOUNG_LEVEL_SHARE;
-            let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
-            let by = level_rate * residual.clamp(-wide, wide);
-            self.level += by;
-            slot.loc += rate * (clipped - by);
-        } else if young {
-            // The level is the day's offset from the profile, which a
-            // young slot does not know yet: it learns the point whole. Its
-            // surprises would otherwise steer the level with nothing to
-            // pull it back (a five-minute schedule's one busy minute in
-            // five makes it slide all day).
-            slot.loc += rate * clipped;
+        // The share of the residual the day's level takes. A young slot
+        // learns the point whole: the level is the day's offset from the
+        // profile, which a young slot does not know yet, and its surprises
+        // would otherwise steer the level with nothing to pull it back (a
+        // five-minute schedule's one busy minute in five makes it slide
+        // all day). But a slot of one point a day is young for a whole
+        // day, with a single point to learn from: nothing in it tells the
+        // day's offset from its own shape. Learned whole by the slots, a
+        // quieter second day of history (a Saturday, a level taken wrongly
+        // at its weekend boundary) became the profile of every day after
+        // it, and its level stayed where that day began; the level takes
+        // [`YOUNG_LEVEL_SHARE`] of its usual share, and the slot the rest.
+        let share = if !young {
+            1.0
+        } else if slot_points_a_day(period) == 1 {
+            YOUNG_LEVEL_SHARE
         } else {
-            let level_rate = per_point(SEASONAL_LEVEL_RATE, period);
-            // The day's level may move as far in an hour whatever the
-            // period: its limit is in spreads of a one-minute point, the
-            // spread of a sum of `k` minutes being `sqrt(k)` times
-            // smaller. Limited in the point's own spreads, a five-minute
-            // metric's level lagged hours behind a weekend's own shape.
-            let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
-            self.level += level_rate * residual.clamp(-wide, wide);
-            slot.loc += rate * clipped * (1.0 - level_rate);
-        }
+            0.0
+        };
+        let level_rate = per_point(SEASONAL_LEVEL_RATE, period);
+        // The day's level may move as far in an hour whatever the period:
+        // its limit is in spreads of a one-minute point, the spread of a
+        // sum of `k` minutes being `sqrt(k)` times smaller. Limited in the
+        // point's own spreads, a five-minute metric's level lagged hours
+        // behind a weekend's own shape.
+        let wide = limit * spread * (minutes_per_point(period) as f32).sqrt();
+        let by = level_rate * share * residual.clamp(-wide, wide);
+        self.level += by;
+        slot.loc += if young {
+            rate * (clipped - by)
+        } else {
+            rate * clipped * (1.0 - level_rate)
+        };
         slot.n = slot.n.saturating_add(1).min(SLOT_N_MAX);
         if !spreads && !young {
             return;
@@ -2350,9 +2351,16 @@ fn load_scale(load: Option<f64>, kind: ValueKind) -> f32 {
 /// five-minute metric's level still for eight days: a quieter weekend
 /// would be an incident.
 fn young_points(period: i64) -> u16 {
-    let per_day = (SLOT_SECS / period.max(1)).max(1).unsigned_abs();
+    let per_day = slot_points_a_day(period).unsigned_abs();
     let points = (u64::from(YOUNG) * per_day).div_ceil(SLOT_SECS.unsigned_abs() / 60);
     u16::try_from(points.max(2)).unwrap_or(u16::MAX)
+}
+
+/// The points a slot of the daily profile gets a day, at points `period`
+/// seconds apart: five at one a minute, one at one every five minutes or
+/// less often.
+fn slot_points_a_day(period: i64) -> i64 {
+    (SLOT_SECS / period.max(1)).max(1)
 }
 
 /// The learning rate per point of points `period` seconds apart for a
