@@ -240,7 +240,9 @@ pub enum EpisodeChange {
 pub struct Slot {
     /// Typical transformed value.
     pub loc: f32,
-    /// Typical absolute deviation from `loc`.
+    /// Typical absolute deviation from `loc`. Negative after the slot's
+    /// only point while that point is in doubt (see [`Baseline::learn`]):
+    /// its magnitude is the deviation.
     pub dev: f32,
     /// Points learned (saturates at [`SLOT_N_MAX`], some fifty days of
     /// minutes, beyond which it no longer changes anything).
@@ -286,6 +288,13 @@ const YOUNG: u16 = 8;
 /// The share of an established slot's level rate at which a young slot
 /// of one point a day (see [`young_points`]) teaches the day's level.
 const YOUNG_LEVEL_SHARE: f32 = 0.25;
+/// How far from the slot before it, in that slot's spreads, the first
+/// point of a slot of several points a day is in doubt until the slot's
+/// next point tells a one-off from a new shape (see [`Baseline::learn`]).
+const FIRST_POINT_LIMIT: f32 = 10.0;
+/// How far beyond a young slot of several points a day, in spreads, a
+/// residual teaches it as much as it would (see [`Baseline::learn`]).
+const YOUNG_LIMIT: f32 = 6.0;
 /// Pseudo-count that shrinks a young slot's spread towards the global one.
 const SHRINK: f32 = 5.0;
 /// History needed before judging: one full daily cycle.
@@ -1684,12 +1693,41 @@ impl Baseline {
         }
         self.learned = self.learned.saturating_add(1);
         let idx = Self::slot_index(t);
+        let several = slot_points_a_day(period) > 1;
+        let spread_of = |slot: &Slot, noise: f32| slot.dev.max(noise).max(0.02) * 1.25 * scale;
+        let before = self.slots[(idx + SLOTS - 1) % SLOTS];
+        let noise = self.noise;
         let slot = &mut self.slots[idx];
         if slot.n == 0 {
+            // A slot's first point is its profile until the next one comes.
+            // One far from the slot just before it, whose points all came,
+            // may be a one-off (a one-minute blip ×7 in the first day of
+            // history) or the start of a new shape (a batch): learned whole
+            // a one-off set the slot's place, and the plain mean of its
+            // young spread took it for days, blinding the slot and its
+            // neighbours to a duration ×1.7 a day later. The slot's next
+            // point tells which: the point is kept, in doubt, until then.
+            // A slot of one point a day has no next point that day: its
+            // first is taken as it is.
+            let full = before.n >= u16::try_from(slot_points_a_day(period)).unwrap_or(u16::MAX);
+            let doubt = several
+                && full
+                && (y - self.level - before.loc).abs()
+                    > FIRST_POINT_LIMIT * spread_of(&before, noise);
             slot.loc = y - self.level;
-            slot.dev = self.noise;
+            slot.dev = if doubt { -noise } else { noise };
             slot.n = 1;
             return;
+        }
+        if slot.dev < 0.0 {
+            // The slot's first point was in doubt: it was a one-off if this
+            // one is nearer the slot before, and the slot starts afresh.
+            let y = y - self.level;
+            slot.dev = -slot.dev;
+            if (y - before.loc).abs() < (y - slot.loc).abs() {
+                slot.loc = y;
+                return;
+            }
         }
         let residual = y - (slot.loc + self.level);
         let young = slot.n < young_points(period);
@@ -1697,9 +1735,14 @@ impl Baseline {
         // beyond the limit moves the level and the slot only as much as
         // one at that limit would, so that a point just short of abnormal
         // (an incident still building up) barely teaches anything. A young
-        // slot learns plainly: it has no spread to trust yet.
-        let spread = slot.dev.max(self.noise).max(0.02) * 1.25 * scale;
-        let clipped = if young {
+        // slot has no spread to trust yet: one of several points a day is
+        // held only at a wide [`YOUNG_LIMIT`], which a one-off far out
+        // meets while a new shape widens the spread at once and is learned
+        // by its next points; one of a point a day learns plainly.
+        let spread = spread_of(slot, noise);
+        let clipped = if young && several {
+            residual.clamp(-YOUNG_LIMIT * spread, YOUNG_LIMIT * spread)
+        } else if young {
             residual
         } else {
             residual.clamp(-limit * spread, limit * spread)
@@ -2954,6 +2997,78 @@ mod tests {
             let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
             17.0 * (0.15 * z).exp() * factor(m)
         })
+    }
+
+    /// The average duration of a busy function, some 160 ms steady to a
+    /// few percent, times `factor(m)`. Returns the changes from `minutes`.
+    fn run_busy_duration(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        factor: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = SignalTraits {
+            min_change: 20.0,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        run(b, minutes, &tr, |m| {
+            let (u, v) = (uniform(m, 23).max(1e-12), uniform(m, 24));
+            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+            160.0 * (0.04 * z).exp() * factor(m)
+        })
+    }
+
+    #[test]
+    fn a_one_minute_blip_in_the_first_day_does_not_blind_its_slot() {
+        // One minute seven times slower at 21:00 of the first day of
+        // history, the first point of its slot; the next day, a dependency
+        // makes the function 70% slower at that hour for twelve minutes.
+        let blip = 21 * 60;
+        let onset = 2 * 1440 + 21 * 60;
+        let mut b = Baseline::new();
+        let history = run_busy_duration(&mut b, 0..2 * 1440, |m| if m == blip { 7.0 } else { 1.0 });
+        assert!(history.is_empty(), "{history:?}");
+        let slower = |m| {
+            if (onset..onset + 12).contains(&m) {
+                1.7
+            } else {
+                1.0
+            }
+        };
+        let changes = run_busy_duration(&mut b, 2 * 1440..onset + 60, slower);
+        let ep = found_soon(&changes, onset);
+        assert_eq!(ep.direction, Direction::Increase);
+    }
+
+    #[test]
+    fn a_one_off_in_a_young_slot_barely_moves_its_place() {
+        // One minute seven times slower at 21:02 of the first day of
+        // history, the third point of its slot: the profile two days later
+        // still expects about 160 ms there.
+        let blip = 21 * 60 + 2;
+        let mut b = Baseline::new();
+        run_busy_duration(&mut b, 0..2 * 1440, |m| if m == blip { 7.0 } else { 1.0 });
+        let t = Timestamp::from_secs(T0 + (2 * 1440 + blip) * 60);
+        let (_, high, _) = b
+            .band(t, ValueKind::Latency)
+            .expect("a band after two days");
+        assert!(high < 160.0 * 1.1, "expects up to {high:.0} ms");
+    }
+
+    #[test]
+    fn a_new_shape_starting_at_a_slot_is_still_learned_from_its_next_points() {
+        // A nightly job makes the function four times slower from 03:00
+        // to 03:20: its first minute is taken for a one-off, not the rest.
+        let nightly = |m: i64| {
+            if (180..200).contains(&(m % 1440)) {
+                4.0
+            } else {
+                1.0
+            }
+        };
+        let mut b = Baseline::new();
+        run_busy_duration(&mut b, 0..1440, nightly);
+        let after = run_busy_duration(&mut b, 1440..4 * 1440, nightly);
+        assert!(after.is_empty(), "the nightly job alarmed: {after:?}");
     }
 
     #[test]
