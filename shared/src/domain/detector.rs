@@ -2979,42 +2979,49 @@ mod tests {
         assert!(b.lean.is_some_and(|lean| lean.confirmed), "{:?}", b.lean);
     }
 
+    /// A standard normal draw for `m` from the uniform streams `seed` and
+    /// `seed + 1` (Box-Muller).
+    fn standard_normal(m: i64, seed: u64) -> f64 {
+        let (u, v) = (uniform(m, seed).max(1e-12), uniform(m, seed + 1));
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+
+    /// The average duration of a function, `typical` ms times a log-normal
+    /// factor of σ `sigma` (streams `seed`, `seed + 1`) times `factor(m)`.
+    /// Returns the changes from `minutes`.
+    fn run_typical_duration(
+        b: &mut Baseline,
+        minutes: std::ops::Range<i64>,
+        (typical, sigma, seed): (f64, f64, u64),
+        factor: impl Fn(i64) -> f64,
+    ) -> Vec<(i64, EpisodeChange)> {
+        let tr = SignalTraits {
+            min_change: 20.0,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        run(b, minutes, &tr, |m| {
+            typical * (sigma * standard_normal(m, seed)).exp() * factor(m)
+        })
+    }
+
     /// The average duration of a quiet function, some 17 ms with the
-    /// spread of a few requests a minute, times `factor(m)`. Returns the
-    /// changes from `minutes`.
+    /// spread of a few requests a minute, times `factor(m)`.
     fn run_duration(
         b: &mut Baseline,
         minutes: std::ops::Range<i64>,
         factor: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
-        let tr = SignalTraits {
-            min_change: 20.0,
-            ..traits(ValueKind::Latency, Watch::Increase)
-        };
-        run(b, minutes, &tr, |m| {
-            // Box-Muller: a standard normal draw from two uniform ones.
-            let (u, v) = (uniform(m, 21).max(1e-12), uniform(m, 22));
-            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
-            17.0 * (0.15 * z).exp() * factor(m)
-        })
+        run_typical_duration(b, minutes, (17.0, 0.15, 21), factor)
     }
 
     /// The average duration of a busy function, some 160 ms steady to a
-    /// few percent, times `factor(m)`. Returns the changes from `minutes`.
+    /// few percent, times `factor(m)`.
     fn run_busy_duration(
         b: &mut Baseline,
         minutes: std::ops::Range<i64>,
         factor: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
-        let tr = SignalTraits {
-            min_change: 20.0,
-            ..traits(ValueKind::Latency, Watch::Increase)
-        };
-        run(b, minutes, &tr, |m| {
-            let (u, v) = (uniform(m, 23).max(1e-12), uniform(m, 24));
-            let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
-            160.0 * (0.04 * z).exp() * factor(m)
-        })
+        run_typical_duration(b, minutes, (160.0, 0.04, 23), factor)
     }
 
     #[test]
@@ -4120,9 +4127,7 @@ mod tests {
         let sum: f64 = (0..n as i64)
             .map(|i| {
                 let k = m * 1_000 + i;
-                let (u1, u2) = (uniform(k, 11).max(1e-12), uniform(k, 12));
-                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
-                100.0 * (0.5 * z).exp() * slower
+                100.0 * (0.5 * standard_normal(k, 11)).exp() * slower
             })
             .sum();
         sum / n as f64
