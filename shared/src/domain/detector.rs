@@ -297,6 +297,8 @@ const FIRST_POINT_LIMIT: f32 = 10.0;
 const YOUNG_LIMIT: f32 = 6.0;
 /// Pseudo-count that shrinks a young slot's spread towards the global one.
 const SHRINK: f32 = 5.0;
+/// Residuals the global spread learns plainly before robust steps start.
+const NOISE_YOUNG: u32 = YOUNG as u32 * 8;
 /// History needed before judging: one full daily cycle.
 const WARMUP: i64 = DAY;
 /// Evidence, in spreads, from which a point not abnormal on its own is
@@ -1787,14 +1789,30 @@ impl Baseline {
         }
         let abs = residual.abs() / scale;
         robust_spread(&mut slot.dev, abs, rate, young, SPREAD_STEP);
-        let noise_young = self.learned < u32::from(YOUNG) * 8;
+        let residuals = self.residuals();
         robust_spread(
             &mut self.noise,
             abs,
-            1.0 / self.learned as f32,
-            noise_young,
+            1.0 / residuals as f32,
+            residuals < NOISE_YOUNG,
             SPREAD_STEP / 2.0,
         );
+    }
+
+    /// The residuals the global spread has learned, this point's included:
+    /// the points learned less each slot's first, which has none. Counted
+    /// among them, the day of first points a five-minute metric's history
+    /// begins with made its first residuals weigh a three-hundredth each,
+    /// and the spread stayed near zero: the band of a slot that had a
+    /// point or two was then a few percent wide, and a function called
+    /// twice in five minutes was slow every hour.
+    fn residuals(&self) -> u32 {
+        let firsts = if self.learned < NOISE_YOUNG + SLOTS as u32 {
+            self.slots.iter().filter(|s| s.n > 0).count() as u32
+        } else {
+            SLOTS as u32
+        };
+        self.learned.saturating_sub(firsts).max(1)
     }
 
     /// Teaches the daily profile and the short-term level the transformed
@@ -2843,6 +2861,37 @@ mod tests {
         assert!(
             (shift_score(5.0 * (2.0 - SHIFT_ALLOWANCE), 5.0) - five / 5f64.sqrt()).abs() < 1e-9
         );
+    }
+
+    #[test]
+    fn a_function_called_a_few_times_in_five_minutes_is_not_slow_every_hour() {
+        // Five-minute averages of one to three calls: some 60 ms, half of
+        // them below 36 or above 100, and a third of the periods without
+        // a call. Each slot has had two points when the third day comes,
+        // the global spread its only measure of the noise: counting the
+        // first day's points, which teach it nothing, it stayed a few
+        // percent, and the third day was slow every hour or two.
+        let tr = SignalTraits {
+            min_change: 20.0,
+            period: 300,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        let mut b = Baseline::new();
+        let mut started = Vec::new();
+        for m in (0..3 * 1440).step_by(5) {
+            if uniform(m, 31) < 0.3 {
+                continue;
+            }
+            let t = Timestamp::from_secs(T0 + m * 60);
+            let value = 60.0 * (0.75 * standard_normal(m, 32)).exp();
+            if let Some((_, EpisodeChange::Started(ep))) =
+                b.observe(t, value, &tr, &Sensitivity::default())
+            {
+                started.push((m, ep.observed()));
+            }
+        }
+        assert!(started.is_empty(), "{started:?}");
+        assert!(b.noise > 0.3, "global spread {}", b.noise);
     }
 
     #[test]
