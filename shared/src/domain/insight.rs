@@ -776,11 +776,17 @@ fn open_insight(
 ) -> Insight {
     let start = start_of(&anomalies).unwrap_or(now);
     let first = &anomalies[0];
+    // The tick is part of the id: an anomaly that ends and starts again
+    // from the same first point (a drift whose sum comes back over its
+    // threshold) may reopen an insight that just closed, and with the same
+    // id its changes would have the ids of the first one's, which are
+    // delivered once and never again: its close would never be sent.
     let id = ids::derive(&[
         stack,
         "REACTIVE",
         &first.metric.id(),
         &first.start.secs().to_string(),
+        &now.secs().to_string(),
     ]);
     let period = anomalies
         .iter()
@@ -1215,6 +1221,66 @@ mod tests {
         assert!(changes.is_empty());
         assert!(insights.open().is_none());
         assert_eq!(insights.pending().len(), 1);
+    }
+
+    #[test]
+    fn an_insight_reopened_from_the_same_first_point_has_its_own_changes() {
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let empty = EmptyStack::new();
+        let ctx = empty.ctx();
+        let errors = watched("Errors", "Sum");
+        let mut insights = StackInsights::new();
+        // Errors from minute 10 to 20 open an insight that closes at 35.
+        let failing = |last| Episode::begin(Direction::Increase, at(10), at(last), 30.0, 0.5, 9.0);
+        let mut all = insights.apply(
+            "s",
+            &[event(&errors, EpisodeChange::Started(failing(10)))],
+            &ctx,
+            at(11),
+            at(11),
+        );
+        all.extend(insights.apply(
+            "s",
+            &[event(&errors, EpisodeChange::Ended(failing(20), at(21)))],
+            &ctx,
+            at(26),
+            at(26),
+        ));
+        all.extend(insights.apply("s", &[], &ctx, at(36), at(36)));
+        assert!(insights.open().is_none());
+        // The same anomaly starts again from minute 10 (a drift whose sum
+        // came back over its threshold): a second insight, whose opening
+        // and closing are changes of their own, not the first one's again.
+        all.extend(insights.apply(
+            "s",
+            &[event(&errors, EpisodeChange::Started(failing(40)))],
+            &ctx,
+            at(41),
+            at(41),
+        ));
+        all.extend(insights.apply(
+            "s",
+            &[event(&errors, EpisodeChange::Ended(failing(40), at(41)))],
+            &ctx,
+            at(46),
+            at(46),
+        ));
+        all.extend(insights.apply("s", &[], &ctx, at(57), at(57)));
+        let kinds: Vec<_> = all.iter().map(|c| c.kind.message_type()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "NEW_INSIGHT",
+                "CLOSED_INSIGHT",
+                "NEW_INSIGHT",
+                "CLOSED_INSIGHT"
+            ]
+        );
+        assert_ne!(all[0].insight.id, all[2].insight.id);
+        let mut ids: Vec<_> = all.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 4, "a change id repeated: {all:?}");
     }
 
     #[test]
