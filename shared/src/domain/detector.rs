@@ -265,8 +265,11 @@ const EVIDENCE_CAP: f64 = 3.0;
 const INSTANT_FACTOR: f64 = 2.0;
 /// ...when it is also this many times the smallest change that matters.
 const INSTANT_CHANGE: f64 = 5.0;
-/// Normal periods after the last abnormal one that end an anomaly.
+/// Normal periods after the last abnormal one that end an anomaly...
 const CLOSE_AFTER: i64 = 5;
+/// ...or normal time, if that is less: three five-minute points, as an
+/// insight must close within half an hour of its incident's end.
+const CLOSE_AFTER_SECS: i64 = 10 * 60;
 /// Learning rate floor of a slot (memory of about ten points, two days).
 const SLOT_RATE: f32 = 0.1;
 /// Learning rate of the short-term level (memory of about half an hour).
@@ -1651,7 +1654,7 @@ impl Baseline {
             }
         }
         if let Some(ep) = self.episode
-            && t.since(ep.last_abnormal) >= CLOSE_AFTER * period
+            && t.since(ep.last_abnormal) >= (CLOSE_AFTER * period).min(CLOSE_AFTER_SECS)
         {
             self.episode = None;
             return EpisodeChange::Ended(ep, ep.last_abnormal.add(period));
@@ -1660,7 +1663,13 @@ impl Baseline {
     }
 
     /// Ends the ongoing anomaly if no sample came for `quiet` seconds (a
-    /// latency series of a function nobody calls any more).
+    /// latency series of a function nobody calls any more). A metric whose
+    /// points still come ends its anomaly itself, after [`CLOSE_AFTER`]
+    /// normal periods (see [`CLOSE_AFTER_SECS`]): counted from its last
+    /// abnormal point instead, a
+    /// five-minute anomaly ended after two normal points, and the next
+    /// abnormal one started it again, an insight closing and opening
+    /// around an incident still going on.
     pub fn expire(
         &mut self,
         now: Timestamp,
@@ -1668,7 +1677,10 @@ impl Baseline {
         period: i64,
     ) -> Option<(Episode, Timestamp)> {
         let ep = self.episode?;
-        if now.since(ep.last_abnormal) >= quiet {
+        let last = self
+            .last_judged
+            .map_or(ep.last_abnormal, |t| t.max(ep.last_abnormal));
+        if now.since(last) >= quiet {
             self.episode = None;
             return Some((ep, ep.last_abnormal.add(period)));
         }
@@ -2861,6 +2873,54 @@ mod tests {
         assert!(
             (shift_score(5.0 * (2.0 - SHIFT_ALLOWANCE), 5.0) - five / 5f64.sqrt()).abs() < 1e-9
         );
+    }
+
+    #[test]
+    fn a_five_minute_anomaly_whose_points_still_come_is_not_expired() {
+        // A function ten times slower for two five-minute points, then
+        // back. Its anomaly ends on its own points, two normal ones; the
+        // quiet spell that ends the anomaly of a metric that stopped
+        // reporting counts from its last point, not its last abnormal one:
+        // from that, a five-minute anomaly ended a quarter of an hour after
+        // its last abnormal point even with a normal point since, before
+        // the next one told whether the incident was over.
+        const ONSET: i64 = 3 * 1440 + 600;
+        let tr = SignalTraits {
+            min_change: 20.0,
+            period: 300,
+            ..traits(ValueKind::Latency, Watch::Increase)
+        };
+        let at = |m: i64| Timestamp::from_secs(T0 + m * 60);
+        let duration = |m: i64| {
+            let slow = if m >= ONSET { 10.0 } else { 1.0 };
+            100.0 * (0.1 * standard_normal(m, 41)).exp() * slow
+        };
+        let mut b = Baseline::new();
+        let mut changes = Vec::new();
+        for m in (0..ONSET + 10).step_by(5) {
+            if let Some((_, change)) = b.observe(at(m), duration(m), &tr, &Sensitivity::default())
+                && change != EpisodeChange::None
+            {
+                changes.push((m, change));
+            }
+        }
+        assert_eq!(started(&changes), [ONSET + 5], "{changes:?}");
+        let mut quiet = b.clone();
+        let back = b.observe(at(ONSET + 10), 100.0, &tr, &Sensitivity::default());
+        assert!(matches!(
+            back,
+            Some((Verdict::Normal { .. }, EpisodeChange::None))
+        ));
+        // A quarter of an hour after the last abnormal point, ten minutes
+        // after the last point: still going on.
+        assert_eq!(b.expire(at(ONSET + 20), 15 * 60, 300), None);
+        let over = b.observe(at(ONSET + 15), 100.0, &tr, &Sensitivity::default());
+        assert!(
+            matches!(over, Some((_, EpisodeChange::Ended(_, end))) if end == at(ONSET + 10)),
+            "{over:?}"
+        );
+        // One whose points stop coming still has its anomaly ended.
+        assert!(quiet.expire(at(ONSET + 20), 15 * 60, 300).is_some());
     }
 
     #[test]
