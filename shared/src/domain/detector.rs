@@ -1656,7 +1656,16 @@ impl Baseline {
         if let Some(ep) = self.episode
             && t.since(ep.last_abnormal) >= (CLOSE_AFTER * period).min(CLOSE_AFTER_SECS)
         {
+            // A drift of rare failures that an anomaly reported starts
+            // afresh with it: its sum stays near the threshold for a while
+            // after the failures stop, and its excess holds the whole
+            // incident's, so a minute or two of the usual errors would
+            // start the same anomaly again, from the incident's first
+            // point. (A traffic shift's sum is what tells its return.)
             self.episode = None;
+            if traits.drift {
+                self.drift.clear();
+            }
             return EpisodeChange::Ended(ep, ep.last_abnormal.add(period));
         }
         EpisodeChange::None
@@ -2600,6 +2609,46 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn the_usual_errors_after_an_outage_do_not_start_it_again() {
+        // Most requests fail for 27 minutes at noon, then one in seven
+        // hundred (half as many again as usual, too few to matter). The
+        // drift's sum had stopped at its threshold and its excess held the
+        // outage's thousands of errors: once the anomaly ended, a minute of
+        // two errors started it again, from the outage's first minute, and
+        // the insight about an outage over for twenty minutes opened a
+        // second time.
+        const ONSET: i64 = 2 * 1440 + 720;
+        let tr = error_traits();
+        for seed in 1..=6 {
+            let mut b = Baseline::new();
+            let mut changes = Vec::new();
+            for m in 0..ONSET + 240 {
+                let t = Timestamp::from_secs(T0 + m * 60);
+                let n = daily(m, 600.0);
+                let rate = match m - ONSET {
+                    0..27 => 0.7,
+                    27.. => 0.0015,
+                    _ => 0.001,
+                };
+                let errors = poisson(n * rate, uniform(m, seed));
+                if let Some((_, change)) = b.observe_exposed(
+                    t,
+                    errors,
+                    Some(Exposure::Measured(n)),
+                    &tr,
+                    &Sensitivity::default(),
+                ) && change != EpisodeChange::None
+                {
+                    changes.push((m, change));
+                }
+            }
+            let at = started(&changes);
+            assert_eq!(at.len(), 1, "seed {seed}: {changes:?}");
+            assert!((ONSET..ONSET + 3).contains(&at[0]), "seed {seed}: {at:?}");
+        }
     }
 
     /// The share of requests that fail: 0.1%, and 0.3% for the 40 minutes
