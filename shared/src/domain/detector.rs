@@ -339,8 +339,11 @@ const DRIFT_FLOOR: f64 = 0.1;
 /// The drift's threshold, per squared z-threshold of the sensitivity
 /// (12 at the default): a log-likelihood ratio of e^12 to one.
 const DRIFT_PER_Z2: f64 = 0.6;
-/// Periods that a drift needs at least: one point brings at most this
-/// share of the threshold, so a single burst never opens an anomaly.
+/// Minutes that a drift needs at least: a point brings at most this share
+/// of the threshold per minute it sums, so a burst of a minute or two
+/// never opens an anomaly, and a five-minute point weighs as its five
+/// minutes would (weighed as one, a dozen errors in a quarter of an hour
+/// were never found at five minutes, and others a quarter hour late).
 const DRIFT_MIN_PERIODS: f64 = 3.0;
 /// The smallest total excess of a drift or a shift, in smallest changes
 /// that matter: nine errors over some minutes where three in one would
@@ -1015,7 +1018,8 @@ impl Baseline {
     /// risen by
     /// [`DRIFT_RISE`] of the smallest change that matters (and by the
     /// smallest ratio that matters), at most a [`DRIFT_MIN_PERIODS`]th of
-    /// the threshold; the sum never goes below zero. The point is
+    /// the threshold per minute the point sums; the sum never goes below
+    /// zero. The point is
     /// abnormal when it is above `r0` and the sum is over the threshold
     /// with a total excess of at least [`DRIFT_EXCESS`] minutes' worth of
     /// the smallest change (see [`lasted`]):
@@ -1071,7 +1075,8 @@ impl Baseline {
         let r1 = (r0 + rise).max(r0 * (1.0 + traits.min_ratio));
         let threshold = drift_threshold(sensitivity);
         let x = value.max(0.0);
-        let llr = (x * (r1 / r0).ln() - (r1 - r0)).min(threshold / DRIFT_MIN_PERIODS);
+        let llr = (x * (r1 / r0).ln() - (r1 - r0))
+            .min(threshold / DRIFT_MIN_PERIODS * minutes_per_point(traits.period));
         let before = f64::from(self.drift.sum);
         // The sum stops at the threshold, so that the first point back to
         // normal is normal again and an anomaly ends with the rise.
@@ -2903,6 +2908,39 @@ mod tests {
         assert!(
             (onset..=onset + 30).contains(&at[0]),
             "found at minute {} of the rise",
+            at[0] - onset
+        );
+    }
+
+    #[test]
+    fn a_dozen_errors_in_a_quarter_of_an_hour_are_found_at_five_minutes() {
+        // Some of a function's calls hang until they time out for a
+        // quarter of an hour: seven errors in the first five minutes,
+        // three in the next, two in the last, where one a day is usual.
+        // Found at one minute; at five, each point weighed in the drift as
+        // one minute would, so three points could not sum to its
+        // threshold.
+        let tr = SignalTraits {
+            period: 300,
+            min_change: 15.0,
+            ..error_traits()
+        };
+        let onset = 3 * 1440 + 1240;
+        let burst = [
+            2.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0,
+        ];
+        let errors = |m: i64| match usize::try_from(m - onset) {
+            Ok(i) if i < burst.len() => burst[i],
+            _ if m % 1440 == 600 => 1.0,
+            _ => 0.0,
+        };
+        let mut b = Baseline::new();
+        let changes = run_five_minutes(&mut b, 0..onset + 60, &tr, errors);
+        let at = started(&changes);
+        assert_eq!(at.len(), 1, "{changes:?}");
+        assert!(
+            (onset..onset + 15).contains(&at[0]),
+            "found at minute {} of the burst",
             at[0] - onset
         );
     }
