@@ -1791,7 +1791,7 @@ impl Baseline {
         // [`YOUNG_LEVEL_SHARE`] of its usual share, and the slot the rest.
         let share = if !young {
             1.0
-        } else if slot_points_a_day(period) == 1 {
+        } else if !several {
             YOUNG_LEVEL_SHARE
         } else {
             0.0
@@ -2532,7 +2532,7 @@ mod tests {
 
     fn run(
         b: &mut Baseline,
-        minutes: std::ops::Range<i64>,
+        minutes: impl IntoIterator<Item = i64>,
         tr: &SignalTraits,
         f: impl Fn(i64) -> f64,
     ) -> Vec<(i64, EpisodeChange)> {
@@ -2542,7 +2542,7 @@ mod tests {
     /// [`run`] at `sensitivity`.
     fn run_at(
         b: &mut Baseline,
-        minutes: std::ops::Range<i64>,
+        minutes: impl IntoIterator<Item = i64>,
         tr: &SignalTraits,
         sensitivity: &Sensitivity,
         f: impl Fn(i64) -> f64,
@@ -2980,14 +2980,7 @@ mod tests {
             100.0 * (0.1 * standard_normal(m, 41)).exp() * slow
         };
         let mut b = Baseline::new();
-        let mut changes = Vec::new();
-        for m in (0..ONSET + 10).step_by(5) {
-            if let Some((_, change)) = b.observe(at(m), duration(m), &tr, &Sensitivity::default())
-                && change != EpisodeChange::None
-            {
-                changes.push((m, change));
-            }
-        }
+        let changes = run(&mut b, (0..ONSET + 10).step_by(5), &tr, duration);
         assert_eq!(started(&changes), [ONSET + 5], "{changes:?}");
         let mut quiet = b.clone();
         let back = b.observe(at(ONSET + 10), 100.0, &tr, &Sensitivity::default());
@@ -3021,20 +3014,11 @@ mod tests {
             ..traits(ValueKind::Latency, Watch::Increase)
         };
         let mut b = Baseline::new();
-        let mut started = Vec::new();
-        for m in (0..3 * 1440).step_by(5) {
-            if uniform(m, 31) < 0.3 {
-                continue;
-            }
-            let t = Timestamp::from_secs(T0 + m * 60);
-            let value = 60.0 * (0.75 * standard_normal(m, 32)).exp();
-            if let Some((_, EpisodeChange::Started(ep))) =
-                b.observe(t, value, &tr, &Sensitivity::default())
-            {
-                started.push((m, ep.observed()));
-            }
-        }
-        assert!(started.is_empty(), "{started:?}");
+        let called = (0..3 * 1440).step_by(5).filter(|&m| uniform(m, 31) >= 0.3);
+        let changes = run(&mut b, called, &tr, |m| {
+            60.0 * (0.75 * standard_normal(m, 32)).exp()
+        });
+        assert!(started(&changes).is_empty(), "{changes:?}");
         assert!(b.noise > 0.3, "global spread {}", b.noise);
     }
 

@@ -1230,42 +1230,32 @@ mod tests {
         let ctx = empty.ctx();
         let errors = watched("Errors", "Sum");
         let mut insights = StackInsights::new();
+        let mut all = Vec::new();
+        // One tick at `minute` that hears `change` of the errors, if any.
+        let mut tick = |insights: &mut StackInsights, change: Option<EpisodeChange>, minute| {
+            let events: Vec<_> = change.map(|c| event(&errors, c)).into_iter().collect();
+            all.extend(insights.apply("s", &events, &ctx, at(minute), at(minute)));
+        };
         // Errors from minute 10 to 20 open an insight that closes at 35.
         let failing = |last| Episode::begin(Direction::Increase, at(10), at(last), 30.0, 0.5, 9.0);
-        let mut all = insights.apply(
-            "s",
-            &[event(&errors, EpisodeChange::Started(failing(10)))],
-            &ctx,
-            at(11),
-            at(11),
+        tick(&mut insights, Some(EpisodeChange::Started(failing(10))), 11);
+        tick(
+            &mut insights,
+            Some(EpisodeChange::Ended(failing(20), at(21))),
+            26,
         );
-        all.extend(insights.apply(
-            "s",
-            &[event(&errors, EpisodeChange::Ended(failing(20), at(21)))],
-            &ctx,
-            at(26),
-            at(26),
-        ));
-        all.extend(insights.apply("s", &[], &ctx, at(36), at(36)));
+        tick(&mut insights, None, 36);
         assert!(insights.open().is_none());
         // The same anomaly starts again from minute 10 (a drift whose sum
         // came back over its threshold): a second insight, whose opening
         // and closing are changes of their own, not the first one's again.
-        all.extend(insights.apply(
-            "s",
-            &[event(&errors, EpisodeChange::Started(failing(40)))],
-            &ctx,
-            at(41),
-            at(41),
-        ));
-        all.extend(insights.apply(
-            "s",
-            &[event(&errors, EpisodeChange::Ended(failing(40), at(41)))],
-            &ctx,
-            at(46),
-            at(46),
-        ));
-        all.extend(insights.apply("s", &[], &ctx, at(57), at(57)));
+        tick(&mut insights, Some(EpisodeChange::Started(failing(40))), 41);
+        tick(
+            &mut insights,
+            Some(EpisodeChange::Ended(failing(40), at(41))),
+            46,
+        );
+        tick(&mut insights, None, 57);
         let kinds: Vec<_> = all.iter().map(|c| c.kind.message_type()).collect();
         assert_eq!(
             kinds,
