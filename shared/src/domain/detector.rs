@@ -335,8 +335,13 @@ const ADAPT_AFTER: i64 = 6 * 3_600;
 const DRIFT_RISE: f64 = 1.0 / 3.0;
 /// The lowest rate a drift is tested against, as a share of that rise: a
 /// count that is almost always zero still fails now and then, and one
-/// error in an hour must not look like an infinite rise.
-const DRIFT_FLOOR: f64 = 0.1;
+/// error in an hour must not look like an infinite rise. For errors or
+/// throttles (a rise of one a minute) that is about one an hour: at six an
+/// hour, each quiet minute of a table that had never throttled took back a
+/// whole throttle's evidence, and fifteen throttled reads in twenty minutes
+/// were not enough. A few failures are still no anomaly: the drift's
+/// excess must be [`DRIFT_EXCESS`] minutes' worth of the smallest change.
+const DRIFT_FLOOR: f64 = 0.02;
 /// The drift's threshold, per squared z-threshold of the sensitivity
 /// (12 at the default): a log-likelihood ratio of e^12 to one.
 const DRIFT_PER_Z2: f64 = 0.6;
@@ -2905,6 +2910,33 @@ mod tests {
         assert!(
             (onset..=onset + 30).contains(&at[0]),
             "found at minute {} of the rise",
+            at[0] - onset
+        );
+    }
+
+    #[test]
+    fn a_table_that_never_throttles_throttling_every_minute_or_two_is_found() {
+        // A fifth of a table's reads are throttled for twenty minutes:
+        // fifteen throttled reads where none was seen in three days. Tested
+        // against six a hour as the usual rate, the drift lost a whole
+        // throttle's worth of evidence at each quiet minute and ended the
+        // burst just short of its threshold.
+        let onset = 3 * 1440 + 880;
+        let burst = [
+            1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0,
+            0.0, 1.0, 1.0, 3.0, 1.0,
+        ];
+        let throttles = |m: i64| match usize::try_from(m - onset) {
+            Ok(i) if i < burst.len() => burst[i],
+            _ => 0.0,
+        };
+        let mut b = Baseline::new();
+        let changes = run(&mut b, 0..onset + 60, &error_traits(), throttles);
+        let at = started(&changes);
+        assert_eq!(at.len(), 1, "{changes:?}");
+        assert!(
+            (onset..onset + 22).contains(&at[0]),
+            "found at minute {} of the burst",
             at[0] - onset
         );
     }
