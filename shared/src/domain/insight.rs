@@ -651,7 +651,9 @@ impl StackInsights {
 /// must last three periods; percentiles, which at low traffic are the
 /// slowest request of the minute, five, and so must an average of at most
 /// [`FEW_REQUESTS`] a minute, which one slow request or cold start makes
-/// as well. The latency of a resource deployed just before must outlast
+/// as well. A function's duration that reached its timeout needs two
+/// periods, however few the requests: calls stopped at their timeout
+/// failed. The latency of a resource deployed just before must outlast
 /// the deployment's grace: all its instances start cold, and at low (or
 /// unknown) traffic they keep starting for ten minutes; behind more
 /// requests, five. A short anomaly can still join an insight that
@@ -676,7 +678,11 @@ fn persisted_enough(
             && e.time >= ep.start.add(-DEPLOY_GRACE)
             && e.time < ep.start.add(period)
     });
-    let needed = if just_deployed && metric.spec.class == SignalClass::Latency {
+    let needed = if at_timeout(metric, ep, ctx) {
+        // Calls that ran until the function's timeout failed: no cold start
+        // lasts that long, however few the requests.
+        TIMEOUT_PERIODS
+    } else if just_deployed && metric.spec.class == SignalClass::Latency {
         // All its instances start cold once. Behind more than a few
         // requests a minute they are all warm within a minute or two;
         // behind a few, they keep starting as the traffic trickles in.
@@ -693,6 +699,29 @@ fn persisted_enough(
     };
     periods >= needed
 }
+
+/// Whether `ep`, an anomaly of a function's duration, reached the
+/// function's timeout (at least [`TIMEOUT_SHARE`] of it): its calls ran
+/// until they were stopped, and failed.
+fn at_timeout(metric: &WatchedMetric, ep: &Episode, ctx: &StackContext<'_>) -> bool {
+    metric.spec.namespace == "AWS/Lambda"
+        && metric.spec.name == "Duration"
+        && ep.direction == Direction::Increase
+        && ctx
+            .configs
+            .get(&metric.resource.physical_id)
+            .and_then(|c| c.at(&["Timeout"]).as_f64())
+            .is_some_and(|secs| secs > 0.0 && ep.peak >= TIMEOUT_SHARE * secs * 1000.0)
+}
+
+/// The share of a function's timeout from which a duration is calls that
+/// timed out (the duration of a call stopped at its timeout is a few
+/// milliseconds over or under it).
+const TIMEOUT_SHARE: f64 = 0.95;
+
+/// Periods for which a function's duration at its timeout must last: two
+/// in a row, as any anomaly.
+const TIMEOUT_PERIODS: i64 = 2;
 
 /// Whether an anomaly is still going on at the last point judged (or the
 /// one before: a slow dependency lets a minute through now and then).
@@ -1366,6 +1395,47 @@ mod tests {
         // average, so it must last five.
         assert!(!persisted_enough(&duration, &lasting(4), Some(3.0), &ctx));
         assert!(persisted_enough(&duration, &lasting(5), Some(3.0), &ctx));
+    }
+
+    #[test]
+    fn a_function_at_its_timeout_is_failing_not_starting_cold() {
+        use crate::domain::resource::ConfigValue;
+        let at = |minute: i64| Timestamp::from_secs(minute * 60);
+        let timeout = ConfigValue::Map(
+            [("Timeout".to_string(), ConfigValue::Number(15.0))]
+                .into_iter()
+                .collect(),
+        );
+        let mut stack = EmptyStack::new();
+        stack.configs.insert("f".into(), timeout);
+        let p99 = watched("Duration", "p99");
+        let two_minutes =
+            |peak: f64| Episode::begin(Direction::Increase, at(10), at(11), peak, 80.0, 9.0);
+        // Five calls a minute, one of which ran until its 15 s timeout in
+        // each of two minutes: calls that failed, not a cold start.
+        assert!(persisted_enough(
+            &p99,
+            &two_minutes(15_020.0),
+            Some(5.0),
+            &stack.ctx()
+        ));
+        // Two minutes of three-second cold starts must last as long as
+        // any percentile.
+        assert!(!persisted_enough(
+            &p99,
+            &two_minutes(3_000.0),
+            Some(5.0),
+            &stack.ctx()
+        ));
+        // And so must the same minutes of a function whose timeout is
+        // not known.
+        let unknown = EmptyStack::new();
+        assert!(!persisted_enough(
+            &p99,
+            &two_minutes(15_020.0),
+            Some(5.0),
+            &unknown.ctx()
+        ));
     }
 
     #[test]
