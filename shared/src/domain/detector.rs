@@ -983,7 +983,26 @@ impl Baseline {
             let shifting =
                 traits.shifts() && (self.drift.sum != 0.0 || Self::leans(value, y, band, traits));
             let spreads = !shifting || traits.watch == Watch::Both;
-            let limit = if !shifting {
+            // A count beyond the band the harmless way by a relative change
+            // that matters (a table's reads down to a tenth while its
+            // callers hang) is learned as slowly
+            // as a one-way shift: learned as any normal point, it took the
+            // day's level down with it, and the reads back to usual were a
+            // rise against it, open for hours until the level caught up.
+            // Errors and throttles are left out: their quiet minutes are
+            // their usual zeros, not an excursion.
+            let harmless = band
+                .and_then(|(low, high, _)| Self::edge_passed(y, (low, high)))
+                .is_some_and(|(direction, edge)| {
+                    traits.kind == ValueKind::Count
+                        && !traits.drift
+                        && !traits.watch.is_bad(direction)
+                        && relative_change(value, inverse(edge, traits.kind), direction)
+                            >= traits.min_ratio
+                });
+            let limit = if harmless {
+                ONE_WAY_SHIFT_LEARN_LIMIT
+            } else if !shifting {
                 LEARN_LIMIT
             } else if spreads {
                 SHIFT_LEARN_LIMIT
@@ -2912,6 +2931,42 @@ mod tests {
             "found at minute {} of the rise",
             at[0] - onset
         );
+    }
+
+    #[test]
+    fn a_table_read_as_usual_again_after_its_callers_hung_is_no_rise() {
+        // A table read three times as much as its profile says (its
+        // traffic grew), whose reads fall to a tenth for 55 minutes while
+        // the function that reads it hangs, then come back. A fall is
+        // harmless for the capacity a table consumes, so those points were
+        // learned as any normal point: the day's level followed them down,
+        // and the reads back to usual were a rise against it, held open
+        // for hours until the level caught up.
+        let tr = SignalTraits {
+            period: 300,
+            min_change: 100.0,
+            min_ratio: 1.0,
+            ..traits(ValueKind::Count, Watch::Increase)
+        };
+        let onset = 3 * 1440 + 900;
+        let back = onset + 55;
+        // Reads a minute, a tenth more or less from minute to minute.
+        let reads = |m: i64| {
+            let grown = if m >= 3 * 1440 - 240 { 3.0 } else { 1.0 };
+            let usual = (grown * daily(m, 1000.0) * (0.8 + 0.4 * uniform(m, 11))).round();
+            if (onset..back).contains(&m) {
+                (usual / 10.0).round()
+            } else {
+                usual
+            }
+        };
+        let mut b = Baseline::new();
+        let changes = run_five_minutes(&mut b, 0..back + 240, &tr, reads);
+        let after = started(&changes)
+            .into_iter()
+            .filter(|&m| m >= onset)
+            .collect::<Vec<_>>();
+        assert!(after.is_empty(), "{changes:?}");
     }
 
     #[test]
