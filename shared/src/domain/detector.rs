@@ -2950,7 +2950,7 @@ mod tests {
         };
         let onset = 3 * 1440 + 900;
         let back = onset + 55;
-        // Reads a minute, a tenth more or less from minute to minute.
+        // Reads a minute, a fifth more or less from minute to minute.
         let reads = |m: i64| {
             let grown = if m >= 3 * 1440 - 240 { 3.0 } else { 1.0 };
             let usual = (grown * daily(m, 1000.0) * (0.8 + 0.4 * uniform(m, 11))).round();
